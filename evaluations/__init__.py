@@ -1,0 +1,1 @@
+"""Evaluations: self, peer, public, leader and organisational evaluation (to come)."""

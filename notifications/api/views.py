@@ -1,0 +1,37 @@
+"""The caller's in-app inbox in this unit."""
+from django.utils import timezone
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from drf_spectacular.utils import extend_schema
+
+from jiannuo.api.units import UnitScopedMixin
+
+from ..models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "title", "body", "created_at", "read_at"]
+
+
+class NotificationList(UnitScopedMixin, generics.ListAPIView):
+    serializer_class = NotificationSerializer
+    filterset_fields = {"read_at": ["isnull"]}
+
+    def get_queryset(self):
+        return Notification.objects.filter(recipient_id=self.access.user_id)
+
+
+class NotificationRead(UnitScopedMixin, APIView):
+    # Marking one's own message read is allowed to every role, county viewers included.
+    permission_classes = []
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    def post(self, request, pk: int):
+        notification = generics.get_object_or_404(Notification.objects.filter(recipient_id=self.access.user_id), pk=pk)
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+        return Response(NotificationSerializer(notification).data)

@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from jiannuo.celery import UnitTask
+
+from .services import outbox_deliver_pending
+
+
+@shared_task(base=UnitTask, name="notifications.deliver_outbox")
+def deliver_outbox() -> int:
+    """Deliver this unit's pending outbox messages. Idempotent; safe to re-run after a crash."""
+    return outbox_deliver_pending()

@@ -1,0 +1,22 @@
+from rest_framework import generics, serializers
+
+from jiannuo.api.units import UnitAdminOnly, UnitScopedMixin
+
+from ..models import AuditEntry
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "at", "actor_id", "actor_label", "action", "model", "object_id", "object_repr", "before", "after"]
+
+
+class AuditEntryList(UnitScopedMixin, generics.ListAPIView):
+    """The unit's audit trail (read-only; entries cannot be changed through the application)."""
+
+    permission_classes = [UnitAdminOnly]
+    serializer_class = AuditEntrySerializer
+    filterset_fields = ["model", "object_id", "action", "actor_id"]
+
+    def get_queryset(self):
+        return AuditEntry.objects.all()

@@ -1,0 +1,79 @@
+"""Two admin consoles (Chinese by default):
+
+- the platform console at /admin/: operators manage jurisdictions, units and people;
+  county admins see their own jurisdiction's units, read-only;
+- each unit's console at /u/<unit>/admin/: the unit admin manages the organisation
+  tree and member roll; county viewers and operators may look in.
+"""
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = _("Jiannuo platform console")
+    site_title = _("Jiannuo")
+    index_title = _("Platform")
+    login_template = None
+
+    def has_permission(self, request) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_authenticated):
+            return False
+        return user.is_superuser or user.jurisdiction_roles.exists()
+
+    def login(self, request, extra_context=None):
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.GET.get("next") or "/admin/", "/accounts/login/")
+
+
+class UnitAdminSite(admin.AdminSite):
+    site_title = _("Jiannuo")
+    index_title = _("Unit console")
+
+    def has_permission(self, request) -> bool:
+        access = getattr(request, "unit_access", None)
+        return access is not None and (access.is_unit_admin or access.is_read_only)
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        unit = getattr(request, "unit", None)
+        context["site_header"] = f"{unit.name} · {_('Unit console')}" if unit else _("Unit console")
+        return context
+
+    def login(self, request, extra_context=None):
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path(), "/accounts/login/")
+
+
+platform_admin_site = PlatformAdminSite(name="platformadmin")
+unit_admin_site = UnitAdminSite(name="unitadmin")
+
+
+class UnitModelAdmin(admin.ModelAdmin):
+    """Permissions come from the caller's role in the unit, not Django's global permissions."""
+
+    def _access(self, request):
+        return getattr(request, "unit_access", None)
+
+    def has_module_permission(self, request):
+        return unit_admin_site.has_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return unit_admin_site.has_permission(request)
+
+    def has_add_permission(self, request):
+        access = self._access(request)
+        return bool(access and access.is_unit_admin)
+
+    has_change_permission = lambda self, request, obj=None: self.has_add_permission(request)  # noqa: E731
+    has_delete_permission = lambda self, request, obj=None: self.has_add_permission(request)  # noqa: E731
+
+
+class ReadOnlyUnitModelAdmin(UnitModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    has_change_permission = lambda self, request, obj=None: False  # noqa: E731
+    has_delete_permission = lambda self, request, obj=None: False  # noqa: E731

@@ -1,0 +1,82 @@
+"""One error shape for the whole API, translated into the caller's language:
+
+    {"error": {"status": 400, "code": "invalid", "message": "…", "fields": {"phone": ["…"]}}}
+
+`fields` appears only for validation errors and maps each field (dotted for nested,
+`non_field_errors` for the whole object) to its messages.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
+    body = {"status": status_code, "code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def error_response(status_code: int, code: str, message: str, *, request=None, fields: dict | None = None):
+    """For middleware, outside DRF: JSON for API paths, a plain page otherwise."""
+    if request is None or request.path_info.startswith("/api/"):
+        return JsonResponse(error_body(status_code, code, message, fields), status=status_code, json_dumps_params={"ensure_ascii": False})
+    return HttpResponse(f"<!doctype html><title>{status_code}</title><h1>{status_code}</h1><p>{escape(message)}</p>", status=status_code)
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, name))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(d, (dict, list)) for d in detail):
+            return {prefix or "non_field_errors": [str(d) for d in detail]}
+        out = {}
+        for index, value in enumerate(detail):
+            if value:
+                out.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def validation_error_from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """Business-rule errors raised by services become field-level 400s."""
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError({k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()})
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = validation_error_from_django(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        body = error_body(response.status_code, "invalid", _("Some fields are not valid."), fields)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        if isinstance(code, (dict, list)):
+            code = "error"
+        body = error_body(response.status_code, str(code), str(detail) if not isinstance(detail, (dict, list)) else _("Request failed."))
+    response.data = body
+    return response
+
+
+def conflict(message: str) -> Response:
+    return Response(error_body(409, "conflict", message), status=status.HTTP_409_CONFLICT)

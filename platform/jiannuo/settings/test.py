@@ -1,0 +1,17 @@
+"""Test settings: real PostgreSQL and Redis, faster password hashing."""
+import os
+
+from .base import *  # noqa: F401,F403
+from .base import CACHES, DATA_DIR, REDIS_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = DATA_DIR / "test-media"
+# Tests use their own Redis database so a running demo is not disturbed.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")
+CACHES = {"default": {**CACHES["default"], "LOCATION": TEST_REDIS_URL}}
+CELERY_BROKER_URL = TEST_REDIS_URL
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

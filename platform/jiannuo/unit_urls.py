@@ -1,0 +1,43 @@
+"""Unit-scoped URLs, reached only through the routing middleware, which has checked
+the caller's access and switched to the unit's schema before any of these views runs.
+
+Each unit gets its own URL configuration with its slug as a literal prefix, so
+`reverse()` (the admin console relies on it) yields that unit's URLs.
+"""
+import functools
+import types
+
+from django.urls import include, path
+
+from audit.api import urls as audit_urls
+from jiannuo.admin_sites import unit_admin_site
+from notifications.api import urls as notification_urls
+from tenants import views as unit_views
+from tenants.organization.api import urls as organization_urls
+
+api_v1 = [
+    path("", include(organization_urls)),
+    path("", include(notification_urls)),
+    path("", include(audit_urls)),
+]
+
+site = [
+    path("admin/", unit_admin_site.urls),
+    path("files/<path:name>", unit_views.unit_file, name="unit-file"),
+]
+
+# In the root URL configuration: documents the unit API as /api/v1/u/{unit}/…
+urlpatterns = [path("api/v1/u/<str:unit>/", include(api_v1))]
+
+
+@functools.lru_cache(maxsize=None)
+def urlconf_for(slug: str) -> types.ModuleType:
+    from jiannuo import urls as root
+
+    module = types.ModuleType(f"jiannuo.unit_urls.{slug}")
+    module.urlpatterns = [
+        path(f"api/v1/u/{slug}/", include(api_v1)),
+        path(f"u/{slug}/", include(site)),
+        *root.public_urlpatterns,
+    ]
+    return module

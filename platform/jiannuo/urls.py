@@ -1,0 +1,32 @@
+"""All URLs. Public-schema ones here; unit-scoped ones (under /u/<unit>/ and
+/api/v1/u/<unit>/) in unit_urls, reached only through the routing middleware."""
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from jiannuo import views
+from jiannuo.admin_sites import platform_admin_site
+
+api_v1 = [
+    path("auth/", include("accounts.api.urls")),
+    path("oversight/", include("oversight.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+public_urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="jiannuo/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", platform_admin_site.urls),
+    path("api/v1/", include(api_v1)),
+]
+
+# Unit-scoped URLs are served through per-unit URL configurations (jiannuo.unit_urls);
+# they appear here only so the API schema documents them.
+urlpatterns = public_urlpatterns + [path("", include("jiannuo.unit_urls"))]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("jurisdictions/", views.JurisdictionList.as_view(), name="oversight-jurisdiction-list"),
+    path("units/", views.UnitList.as_view(), name="oversight-unit-list"),
+    path("units/<str:slug>/", views.UnitDetail.as_view(), name="oversight-unit-detail"),
+    path("rollup/", views.Rollup.as_view(), name="oversight-rollup"),
+]

@@ -1,0 +1,50 @@
+"""The jurisdiction tree above the units: province → city → county."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Jurisdiction(models.Model):
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        CITY = "city", _("City")
+        COUNTY = "county", _("County")
+
+    # Which level a parent must have; a province has none.
+    PARENT_LEVEL = {Level.PROVINCE: None, Level.CITY: Level.PROVINCE, Level.COUNTY: Level.CITY}
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=40, unique=True, help_text=_("Stable identifier, e.g. an administrative division code."))
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey("self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
+        ordering = ["level", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="jurisdiction_unique_name_per_parent"),
+            models.CheckConstraint(
+                condition=models.Q(level="province", parent__isnull=True) | (~models.Q(level="province") & models.Q(parent__isnull=False)),
+                name="jurisdiction_only_provinces_are_roots",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitFigures(models.Model):
+    """A unit's headline figures, copied up by a task running in the unit's schema, so
+    that county roll-ups read one public table instead of every unit's schema."""
+
+    unit = models.OneToOneField("tenants.Unit", verbose_name=_("unit"), on_delete=models.CASCADE, primary_key=True, related_name="figures")
+    members = models.PositiveIntegerField(_("members"), default=0)
+    active_members = models.PositiveIntegerField(_("active members"), default=0)
+    mobile_members = models.PositiveIntegerField(_("mobile members"), default=0)
+    branches = models.PositiveIntegerField(_("branches"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("unit figures")
+        verbose_name_plural = _("unit figures")

@@ -1,0 +1,1 @@
+"""Pledges: rounds, proposals, review, publication, fulfilment and close-out (issue 3)."""

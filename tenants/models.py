@@ -1,0 +1,56 @@
+"""Units: each township or institution is one PostgreSQL schema (django-tenants)."""
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+slug_validator = RegexValidator(r"^[a-z][a-z0-9-]{1,38}$", _("Use 2–39 lowercase letters, digits or hyphens, starting with a letter."))
+
+
+class Unit(TenantMixin):
+    class Kind(models.TextChoices):
+        TOWNSHIP = "township", _("Township")
+        AGENCY = "agency", _("Agency")
+        INSTITUTION = "institution", _("Institution")
+        SCHOOL = "school", _("School")
+        STATE_ENTERPRISE = "state_enterprise", _("State enterprise")
+        COMMUNITY = "community", _("Community")
+
+    class Status(models.TextChoices):
+        # Only ACTIVE units receive requests and scheduled tasks.
+        PROVISIONING = "provisioning", _("Provisioning")
+        ACTIVE = "active", _("Active")
+        MIGRATING = "migrating", _("Migrating")
+        SUSPENDED = "suspended", _("Suspended")
+
+    # The schema is created by tenants.services.unit_provision, which controls status.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.CharField(_("slug"), max_length=39, unique=True, validators=[slug_validator], help_text=_("Appears in URLs: /u/<slug>/"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    county = models.ForeignKey("oversight.Jurisdiction", verbose_name=_("county"), on_delete=models.PROTECT, related_name="units", limit_choices_to={"level": "county"})
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PROVISIONING, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["county__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="unit_unique_name_per_county")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Domain(DomainMixin):
+    """Custom host names for a unit's public board (optional; the API uses one host)."""
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")

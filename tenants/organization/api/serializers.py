@@ -1,0 +1,55 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..models import Member, Organization
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    member_count = serializers.IntegerField(read_only=True)
+    secretary_name = serializers.CharField(source="secretary.name", read_only=True, default=None)
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "kind", "parent", "secretary", "secretary_name", "sort_order", "member_count", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    branch_name = serializers.CharField(source="branch.name", read_only=True)
+    group_name = serializers.CharField(source="group.name", read_only=True, default=None)
+    has_login = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Member
+        fields = [
+            "id", "name", "gender", "birth_date", "joined_on", "phone", "post", "tier", "is_exempt",
+            "branch", "branch_name", "group", "group_name", "status", "has_login", "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Uniqueness is a business rule checked by the service (with a translated message).
+        validators = []
+
+    def get_has_login(self, member) -> bool:
+        return member.user_id is not None
+
+
+class MemberImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("An .xlsx file in the layout of the export."))
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    errors = ImportErrorSerializer(many=True)
+
+
+class UnitMeSerializer(serializers.Serializer):
+    unit = serializers.DictField()
+    roles = serializers.ListField(child=serializers.CharField())
+    member = MemberSerializer(allow_null=True)
+    secretary_of = OrganizationSerializer(many=True)

@@ -1,0 +1,139 @@
+"""Organisation tree and member roll over the API. Thin: input serializer → service → output."""
+from django.db.models import Q
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from jiannuo.api.units import UnitAdminOnly, UnitScopedMixin
+
+from .. import selectors, services
+from ..excel import ImportRejected, members_export, members_import
+from ..models import Member
+from .serializers import ImportReportSerializer, MemberImportSerializer, MemberSerializer, OrganizationSerializer, UnitMeSerializer
+
+
+def _member_scope(view):
+    """Members the caller may see: all for admins and county viewers, their organisations'
+    members for secretaries, only themselves for ordinary members."""
+    access = view.access
+    members = selectors.member_list()
+    if access.is_unit_admin or access.is_read_only:
+        return members
+    me = selectors.member_for_user(user_id=access.user_id)
+    led = selectors.organizations_led_by(member=me)
+    branch_ids = {pk for org in led for pk in selectors.organization_subtree_ids(root=org)}
+    return members.filter(Q(user_id=access.user_id) | Q(branch_id__in=branch_ids))
+
+
+class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
+    serializer_class = OrganizationSerializer
+    filterset_fields = ["kind", "parent"]
+    search_fields = ["name"]
+    ordering_fields = ["sort_order", "name", "id"]
+    pagination_class = None  # a unit's tree is small and clients draw it whole
+
+    def get_queryset(self):
+        return selectors.organization_list().order_by("sort_order", "id")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        organization = services.organization_create(
+            name=data["name"], kind=data["kind"], parent=data.get("parent"), sort_order=data.get("sort_order", 0)
+        )
+        serializer.instance = selectors.organization_list().get(pk=organization.pk)
+
+
+class OrganizationDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = OrganizationSerializer
+
+    def get_queryset(self):
+        return selectors.organization_list()
+
+    def perform_update(self, serializer):
+        services.organization_update(organization=serializer.instance, **serializer.validated_data)
+        serializer.instance = selectors.organization_list().get(pk=serializer.instance.pk)
+
+    def perform_destroy(self, instance):
+        services.organization_delete(organization=instance)
+
+
+class MemberList(UnitScopedMixin, generics.ListCreateAPIView):
+    serializer_class = MemberSerializer
+    filterset_fields = ["branch", "group", "status", "tier", "gender", "is_exempt"]
+    search_fields = ["name", "phone", "post"]
+    ordering_fields = ["name", "joined_on", "birth_date", "id"]
+
+    def get_queryset(self):
+        return _member_scope(self).order_by("branch_id", "name", "id")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.member_create(unit=self.unit, **serializer.validated_data)
+
+
+class MemberDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = MemberSerializer
+
+    def get_queryset(self):
+        return _member_scope(self)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.member_update(member=serializer.instance, unit=self.unit, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.member_delete(member=instance, unit=self.unit)
+
+
+class MemberImport(UnitScopedMixin, APIView):
+    permission_classes = [UnitAdminOnly]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request=MemberImportSerializer, responses={201: ImportReportSerializer, 400: ImportReportSerializer})
+    def post(self, request):
+        form = MemberImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            report = members_import(content=form.validated_data["file"].read(), unit=self.unit)
+        except ImportRejected as rejected:
+            body = {
+                "error": {
+                    "status": 400,
+                    "code": "import_rejected",
+                    "message": _("Nothing was imported: %(n)d problems found. Fix the rows listed and upload the file again.") % {"n": len(rejected.report.errors)},
+                    "rows": rejected.report.as_dict()["errors"],
+                }
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(report.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class MemberExport(UnitScopedMixin, APIView):
+    permission_classes = [UnitAdminOnly]
+
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
+    def get(self, request):
+        members = selectors.member_list().order_by("branch__sort_order", "branch_id", "name", "id")
+        content = members_export(members=members.iterator(chunk_size=2000))
+        response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        filename = f"members-{self.unit.slug}-{timezone.localdate():%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class UnitMe(UnitScopedMixin, APIView):
+    """Who am I in this unit: roles, member profile, organisations I am secretary of."""
+
+    @extend_schema(responses=UnitMeSerializer)
+    def get(self, request):
+        me = selectors.member_for_user(user_id=self.access.user_id)
+        body = {
+            "unit": {"slug": self.unit.slug, "name": self.unit.name, "kind": self.unit.kind},
+            "roles": sorted(self.access.roles) + (["secretary"] if me and me.secretary_of.exists() else []),
+            "member": MemberSerializer(me).data if me else None,
+            "secretary_of": OrganizationSerializer(selectors.organizations_led_by(member=me), many=True).data,
+        }
+        return Response(body)

@@ -1,0 +1,40 @@
+"""Periodic work per unit, spread over each period instead of every unit at once.
+
+Beat fires one fan-out per entry; the fan-out sends the unit task to each ACTIVE
+unit with a countdown derived from the unit's schema name, so a unit's slot is
+stable from period to period and the units are spread evenly across it.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class UnitSchedule:
+    task: str
+    period: int  # seconds
+
+
+UNIT_SCHEDULES = [
+    # The sweep that delivers any outbox message whose post-commit nudge was lost.
+    UnitSchedule("notifications.deliver_outbox", 5 * 60),
+    UnitSchedule("oversight.refresh_unit_figures", 30 * 60),
+]
+
+
+def slot_offset(schema_name: str, task: str, period: int) -> int:
+    return zlib.crc32(f"{schema_name}:{task}".encode()) % period
+
+
+def beat_schedule() -> dict:
+    return {
+        f"fan-out {s.task}": {
+            "task": "tenants.fan_out",
+            "schedule": float(s.period),
+            "args": (s.task, s.period),
+            # A backlog must not run the same fan-out many times.
+            "options": {"expires": s.period * 1.5},
+        }
+        for s in UNIT_SCHEDULES
+    }
