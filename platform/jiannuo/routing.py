@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import unit_access_for
 from accounts.authentication import authenticate_bearer
+from audit.context import acting
 from jiannuo import unit_urls
 from jiannuo.api.errors import error_response
 from tenants.models import Unit
@@ -35,7 +36,8 @@ def _is_public_view(view_func) -> bool:
 
 
 class PublicSchemaMiddleware:
-    """Every request starts and ends on the public schema, whatever the thread did before."""
+    """Every request starts and ends on the public schema, whatever the thread did before,
+    and names its caller as the actor of any audited change it makes."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,7 +45,8 @@ class PublicSchemaMiddleware:
     def __call__(self, request):
         connection.set_schema_to_public()
         try:
-            return self.get_response(request)
+            with acting(request=request, source="web"):
+                return self.get_response(request)
         finally:
             connection.set_schema_to_public()
 

@@ -1,0 +1,135 @@
+"""Shared test world, built once per session on real PostgreSQL and Redis.
+
+Two counties; county K1 has units A and B, county K2 has unit C. Each unit has a
+committee, two branches, a party group, a secretary, members and a unit admin,
+all with logins. Names carry the unit's letter so a leak shows in any listing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import JurisdictionRole, UnitRole, User
+from oversight.services import jurisdiction_create
+from tenants.organization import services as org
+from tenants.organization.models import Member, Organization
+from tenants.services import template_schema_ensure, unit_create, unit_run
+
+
+@dataclass
+class UnitWorld:
+    key: str
+    unit: object
+    admin: User
+    secretary: User
+    member: User
+    other_member: User
+    committee_id: int = 0
+    branch_id: int = 0
+    branch2_id: int = 0
+    group_id: int = 0
+    member_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    units: dict[str, UnitWorld]
+    county_admin_k1: User
+    county_admin_k2: User
+    city_admin: User
+    operator: User
+    outsider: User
+    counties: dict[str, object]
+
+    def __getitem__(self, key: str) -> UnitWorld:
+        return self.units[key]
+
+
+PHONE_PREFIX = {"A": "1380000", "B": "1390000", "C": "1370000"}
+
+
+def _user(username: str, **extra) -> User:
+    user = User(username=username, full_name=extra.pop("full_name", username), **extra)
+    user.set_password("pass-1234")
+    user.save()
+    return user
+
+
+def _build_unit(key: str, county) -> UnitWorld:
+    unit = unit_create(name=f"Unit {key}", slug=f"unit-{key.lower()}", kind="township", county=county)
+    admin = _user(f"admin-{key.lower()}")
+    UnitRole.objects.create(user=admin, unit=unit, role=UnitRole.Role.UNIT_ADMIN)
+    with unit_run(unit):
+        committee = org.organization_create(name=f"{key} Committee", kind=Organization.Kind.COMMITTEE)
+        branch = org.organization_create(name=f"{key} Branch 1", kind=Organization.Kind.BRANCH, parent=committee)
+        branch2 = org.organization_create(name=f"{key} Branch 2", kind=Organization.Kind.BRANCH, parent=committee)
+        group = org.organization_create(name=f"{key} Group 1", kind=Organization.Kind.GROUP, parent=branch)
+        people = []
+        for i, (name, branch_of) in enumerate([("Secretary", branch), ("Member", branch), ("Other", branch2)]):
+            people.append(org.member_create(
+                unit=unit, name=f"{key} {name}", gender="female" if i % 2 else "male", birth_date=date(1980, 1, 1 + i),
+                joined_on=date(2005, 7, 1), phone=f"{PHONE_PREFIX[key]}{i:04d}", post="Clerk", tier="agency_member", branch=branch_of,
+            ))
+        org.organization_update(organization=branch, secretary=people[0])
+        users = []
+        for person in people:
+            user = User.objects.get(pk=person.user_id)
+            user.set_password("pass-1234")
+            user.save()
+            users.append(user)
+    return UnitWorld(
+        key=key, unit=unit, admin=admin, secretary=users[0], member=users[1], other_member=users[2],
+        committee_id=committee.pk, branch_id=branch.pk, branch2_id=branch2.pk, group_id=group.pk,
+        member_ids=[p.pk for p in people],
+    )
+
+
+@pytest.fixture(scope="session")
+def world(django_db_setup, django_db_blocker) -> World:
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        template_schema_ensure()
+        province = jurisdiction_create(name="Province", code="p1", level="province")
+        city = jurisdiction_create(name="City", code="c1", level="city", parent=province)
+        k1 = jurisdiction_create(name="County K1", code="k1", level="county", parent=city)
+        k2 = jurisdiction_create(name="County K2", code="k2", level="county", parent=city)
+        units = {"A": _build_unit("A", k1), "B": _build_unit("B", k1), "C": _build_unit("C", k2)}
+        county_admin_k1 = _user("county-k1")
+        JurisdictionRole.objects.create(user=county_admin_k1, jurisdiction=k1)
+        county_admin_k2 = _user("county-k2")
+        JurisdictionRole.objects.create(user=county_admin_k2, jurisdiction=k2)
+        city_admin = _user("city-c1")
+        JurisdictionRole.objects.create(user=city_admin, jurisdiction=city)
+        operator = _user("operator", is_superuser=True, is_staff=True)
+        outsider = _user("outsider")
+        connection.set_schema_to_public()
+        return World(units, county_admin_k1, county_admin_k2, city_admin, operator, outsider, {"K1": k1, "K2": k2, "city": city})
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_around_each_test():
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+def api_client_for(user: User | None) -> APIClient:
+    """A mobile-style client: JWT bearer token, no session."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def as_user(db):
+    return api_client_for
+
+
+def unit_url(unit_world: UnitWorld, rest: str) -> str:
+    return f"/api/v1/u/{unit_world.unit.slug}/{rest}"

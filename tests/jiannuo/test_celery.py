@@ -1,0 +1,136 @@
+"""Tenant-aware Celery on the real Redis broker: a task runs in the schema it was sent
+from, never silently in public; periodic unit work is spread; a killed worker's task
+is re-delivered and its effect happens once."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from jiannuo.celery import TaskOutsideUnit
+from notifications.models import OutboxMessage
+from oversight.models import UnitFigures
+from oversight.tasks import refresh_unit_figures
+from tenants.models import Unit
+from tenants.scheduling import slot_offset
+from tenants.services import unit_run
+from tenants.tasks import fan_out
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_task_runs_in_the_schema_it_was_sent_from(world, db):
+    with unit_run(world["B"].unit):
+        refresh_unit_figures.apply(throw=True)
+    figures = UnitFigures.objects.get(unit=world["B"].unit)
+    assert figures.members == 3 and figures.branches == 2
+    assert not UnitFigures.objects.filter(unit=world["A"].unit).exists()
+
+
+def test_unit_task_sent_from_public_schema_fails_loudly(world, db):
+    assert connection.schema_name == "public"
+    with pytest.raises(TaskOutsideUnit):
+        refresh_unit_figures.apply(throw=True)
+    assert not UnitFigures.objects.exists()
+
+
+def test_message_carries_the_sending_schema(world, db):
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = f"test-{uuid.uuid4().hex}"
+    with unit_run(world["C"].unit):
+        refresh_unit_figures.apply_async(queue=queue)
+    message = json.loads(client.lpop(queue))
+    assert message["headers"]["_schema_name"] == world["C"].unit.schema_name
+
+
+def test_fan_out_reaches_each_active_unit_at_its_own_slot(world, db):
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    Unit.objects.filter(pk=world["C"].unit.pk).update(status=Unit.Status.MIGRATING)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE  # in the test Redis database
+    client.delete(queue)
+    assert fan_out.apply(args=("oversight.refresh_unit_figures", 1800), throw=True).result == 2
+    messages = [json.loads(m) for m in client.lrange(queue, 0, -1)]
+    messages = [m for m in messages if m["headers"]["task"] == "oversight.refresh_unit_figures"]
+    client.delete(queue)
+    schemas = sorted(m["headers"]["_schema_name"] for m in messages)
+    assert schemas == [world["A"].unit.schema_name, world["B"].unit.schema_name]  # the migrating unit gets nothing
+    etas = {m["headers"]["_schema_name"]: m["headers"]["eta"] for m in messages}
+    assert len(set(etas.values())) == 2
+    offsets = [slot_offset(s, "oversight.refresh_unit_figures", 1800) for s in schemas]
+    assert all(0 <= o < 1800 for o in offsets) and offsets[0] != offsets[1]
+    assert all(m["headers"]["expires"] for m in messages)
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _start_worker(queue: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "jiannuo.settings.test",
+        "DATABASE_URL": _database_url(),
+        "TEST_REDIS_URL": settings.CELERY_BROKER_URL,
+        "CELERY_VISIBILITY_TIMEOUT": "3",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'platform'}",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "jiannuo", "worker", "-P", "solo", "-Q", queue, "-I", "tests.support.tasks",
+         "--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "WARNING"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+
+
+def _wait(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.worker
+def test_task_killed_mid_run_is_redelivered_and_takes_effect_once(world, django_db_blocker):
+    from tests.support.tasks import attempts_key, slow_notify
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    key, queue = f"kill-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex}"
+    unit = world["C"].unit
+    first = _start_worker(queue)
+    second = None
+    try:
+        with django_db_blocker.unblock(), unit_run(unit):
+            slow_notify.apply_async(args=(key, world["C"].member.pk, 30), queue=queue)
+        assert _wait(lambda: client.get(attempts_key(key)) == b"1", 60), "the first worker never started the task"
+        os.killpg(first.pid, signal.SIGKILL)  # mid-run: the message was never acknowledged
+        first.wait(10)
+        second = _start_worker(queue)
+
+        def delivered():
+            with django_db_blocker.unblock(), unit_run(unit):
+                return OutboxMessage.objects.filter(dedupe_key=key).exists()
+
+        assert _wait(delivered, 90), "the task was not re-delivered after the worker died"
+        time.sleep(1)
+        with django_db_blocker.unblock(), unit_run(unit):
+            assert OutboxMessage.objects.filter(dedupe_key=key).count() == 1
+        assert int(client.get(attempts_key(key))) == 2
+    finally:
+        for worker in (first, second):
+            if worker is not None and worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(20)
+        client.delete(attempts_key(key), queue)

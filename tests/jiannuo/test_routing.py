@@ -1,0 +1,93 @@
+"""The routing middleware: the caller's access is checked in the public schema before
+the connection enters a unit's schema, and the connection always returns to public."""
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tenants.models import Unit
+from tests.conftest import api_client_for, unit_url
+
+
+def test_member_reaches_own_unit_api(world, db):
+    response = api_client_for(world["A"].member).get(unit_url(world["A"], "me/"))
+    assert response.status_code == 200
+    assert response.json()["unit"]["slug"] == "unit-a"
+    assert response.json()["member"]["name"] == "A Member"
+
+
+def test_anonymous_gets_401_with_error_shape(world, db):
+    response = api_client_for(None).get(unit_url(world["A"], "members/"))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_unknown_unit_and_foreign_unit_look_the_same(world, db):
+    client = api_client_for(world["B"].admin)
+    unknown = client.get("/api/v1/u/no-such-unit/members/")
+    foreign = client.get(unit_url(world["A"], "members/"))
+    assert unknown.status_code == foreign.status_code == 404
+    assert unknown.json() == foreign.json()
+
+
+def test_refused_caller_causes_no_query_in_the_unit_schema(world, db):
+    client = api_client_for(world["B"].member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(unit_url(world["A"], "members/"))
+    assert response.status_code == 404
+    # Every statement ran while the connection was on the public schema.
+    assert connection.schema_name == "public"
+    assert not any("organization_member" in q["sql"] for q in queries.captured_queries)
+
+
+def test_connection_returns_to_public_after_a_unit_request(world, db):
+    api_client_for(world["A"].admin).get(unit_url(world["A"], "members/"))
+    assert connection.schema_name == "public"
+
+
+def test_unit_being_migrated_gets_503(world, db):
+    Unit.objects.filter(pk=world["A"].unit.pk).update(status=Unit.Status.MIGRATING)
+    response = api_client_for(world["A"].admin).get(unit_url(world["A"], "members/"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+
+
+def test_suspended_unit_is_not_found(world, db):
+    Unit.objects.filter(pk=world["A"].unit.pk).update(status=Unit.Status.SUSPENDED)
+    response = api_client_for(world["A"].admin).get(unit_url(world["A"], "members/"))
+    assert response.status_code == 404
+
+
+def test_expired_token_is_refused(world, db, settings):
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(world["A"].member)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    client = api_client_for(None)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.get(unit_url(world["A"], "me/"))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_web_console_redirects_anonymous_to_login(world, db, client):
+    response = client.get(f"/u/{world['A'].unit.slug}/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_unit_admin_opens_console_with_session(world, db, client):
+    client.force_login(world["A"].admin)
+    response = client.get(f"/u/{world['A'].unit.slug}/admin/")
+    assert response.status_code == 200
+    assert "Unit A" in response.content.decode()
+    members = client.get(f"/u/{world['A'].unit.slug}/admin/organization/member/")
+    assert members.status_code == 200
+    page = members.content.decode()
+    assert "A Member" in page and "B Member" not in page
+
+
+def test_member_cannot_open_unit_console(world, db, client):
+    client.force_login(world["A"].member)
+    response = client.get(f"/u/{world['A'].unit.slug}/admin/")
+    assert response.status_code == 302  # to the login page: no console for plain members

@@ -1,0 +1,66 @@
+"""The outbox: messages are recorded with the change that causes them, delivered once."""
+import pytest
+from django.db import transaction
+
+from notifications.models import Notification, OutboxMessage
+from notifications.services import notify, outbox_deliver_pending
+from tenants.services import unit_run
+from tests.conftest import api_client_for, unit_url
+
+
+def test_message_rolls_back_with_the_change_that_caused_it(world, db):
+    with unit_run(world["A"].unit):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            notify(recipient_ids=[world["A"].member.pk], title="never")
+            raise RuntimeError("the business change failed")
+        assert not OutboxMessage.objects.filter(payload__title="never").exists()
+
+
+def test_delivery_creates_inbox_rows_once_even_when_run_twice(world, db):
+    with unit_run(world["A"].unit):
+        notify(recipient_ids=[world["A"].member.pk, world["A"].secretary.pk], title="请记录本月践诺情况")
+        assert outbox_deliver_pending() == 1
+        assert outbox_deliver_pending() == 0
+        assert Notification.objects.filter(title="请记录本月践诺情况").count() == 2
+
+
+def test_same_dedupe_key_enqueues_once(world, db):
+    with unit_run(world["A"].unit):
+        first = notify(recipient_ids=[world["A"].member.pk], title="once", dedupe_key="reminder:2026-11:1")
+        second = notify(recipient_ids=[world["A"].member.pk], title="once", dedupe_key="reminder:2026-11:1")
+        assert first.pk == second.pk
+        assert OutboxMessage.objects.filter(dedupe_key="reminder:2026-11:1").count() == 1
+
+
+def test_a_failing_message_does_not_block_the_others(world, db, monkeypatch):
+    from notifications import services
+
+    with unit_run(world["A"].unit):
+        bad = notify(recipient_ids=[world["A"].member.pk], title="bad")
+        good = notify(recipient_ids=[world["A"].member.pk], title="good")
+        original = services._HANDLERS[services.TOPIC_INBOX]
+
+        def flaky(message):
+            if message.payload["title"] == "bad":
+                raise ValueError("downstream refused")
+            original(message)
+
+        monkeypatch.setitem(services._HANDLERS, services.TOPIC_INBOX, flaky)
+        assert outbox_deliver_pending() == 1
+        bad.refresh_from_db()
+        good.refresh_from_db()
+        assert bad.delivered_at is None and bad.attempts == 1 and "downstream refused" in bad.last_error
+        assert good.delivered_at is not None
+
+
+def test_inbox_is_per_person_and_per_unit(world, db):
+    with unit_run(world["A"].unit):
+        notify(recipient_ids=[world["A"].member.pk], title="A only")
+        outbox_deliver_pending()
+    mine = api_client_for(world["A"].member).get(unit_url(world["A"], "notifications/")).json()["results"]
+    assert [n["title"] for n in mine] == ["A only"]
+    theirs = api_client_for(world["A"].secretary).get(unit_url(world["A"], "notifications/")).json()["results"]
+    assert theirs == []
+    read = api_client_for(world["A"].member).post(unit_url(world["A"], f"notifications/{mine[0]['id']}/read/"))
+    assert read.status_code == 200 and read.json()["read_at"]
+    assert api_client_for(world["A"].secretary).post(unit_url(world["A"], f"notifications/{mine[0]['id']}/read/")).status_code == 404

@@ -1,0 +1,228 @@
+"""Isolation matrix: every endpoint, every kind of caller.
+
+For each unit-scoped route: anonymous callers get 401 (or the login page), and the
+members, admins and county admins of *other* units and counties get 404 for unit A's
+objects, whatever the method; lists show nothing of another unit. For each public
+route: anonymous callers see only what is public, and county admins only their county.
+A route added without an entry here makes `test_every_route_is_in_the_matrix` fail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from audit.models import AuditEntry
+from jiannuo.unit_urls import urlconf_for
+from tenants.services import unit_run
+from tests.conftest import UnitWorld, api_client_for
+
+
+@dataclass(frozen=True)
+class UnitRoute:
+    path: Callable[[UnitWorld], str]  # below /api/v1/u/<unit>/ (api) or /u/<unit>/ (site)
+    methods: tuple[str, ...]
+    is_list: bool = False
+    api: bool = True
+
+
+UNIT_ROUTES: dict[str, UnitRoute] = {
+    "unit-me": UnitRoute(lambda w: "me/", ("GET",)),
+    "organization-list": UnitRoute(lambda w: "organizations/", ("GET", "POST"), is_list=True),
+    "organization-detail": UnitRoute(lambda w: f"organizations/{w.branch_id}/", ("GET", "PATCH", "PUT", "DELETE")),
+    "member-list": UnitRoute(lambda w: "members/", ("GET", "POST"), is_list=True),
+    "member-detail": UnitRoute(lambda w: f"members/{w.member_ids[1]}/", ("GET", "PATCH", "PUT", "DELETE")),
+    "member-import": UnitRoute(lambda w: "members/import/", ("POST",)),
+    "member-export": UnitRoute(lambda w: "members/export/", ("GET",)),
+    "notification-list": UnitRoute(lambda w: "notifications/", ("GET",), is_list=True),
+    "notification-read": UnitRoute(lambda w: "notifications/1/read/", ("POST",)),
+    "audit-list": UnitRoute(lambda w: "audit/", ("GET",), is_list=True),
+    "unit-file": UnitRoute(lambda w: "files/report.pdf", ("GET",), api=False),
+    # The whole unit console, checked on its index, a list and a change form.
+    "unitadmin:*": UnitRoute(lambda w: "admin/", ("GET",), api=False),
+}
+
+PUBLIC_ROUTES = {
+    # name: (method, path, anonymous status)
+    "home": ("GET", "/", 200),
+    "healthz": ("GET", "/healthz", 200),
+    "login": ("GET", "/accounts/login/", 200),
+    "logout": ("POST", "/accounts/logout/", 302),
+    "set_language": ("POST", "/i18n/setlang/", 302),
+    "token-obtain": ("POST", "/api/v1/auth/token/", 400),
+    "token-refresh": ("POST", "/api/v1/auth/token/refresh/", 400),
+    "logout-api": ("POST", "/api/v1/auth/logout/", 401),
+    "me": ("GET", "/api/v1/auth/me/", 401),
+    "oversight-jurisdiction-list": ("GET", "/api/v1/oversight/jurisdictions/", 401),
+    "oversight-unit-list": ("GET", "/api/v1/oversight/units/", 401),
+    "oversight-unit-detail": ("GET", "/api/v1/oversight/units/unit-a/", 401),
+    "oversight-rollup": ("GET", "/api/v1/oversight/rollup/", 401),
+    "api-schema": ("GET", "/api/v1/schema/", 200),
+    "api-docs": ("GET", "/api/v1/docs/", 200),
+    "api-redoc": ("GET", "/api/v1/redoc/", 200),
+    "platformadmin:*": ("GET", "/admin/", 302),
+}
+
+
+def _route_names(patterns, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in ("unitadmin", "platformadmin"):
+                names.add(f"{pattern.namespace}:*")
+                continue
+            names |= _route_names(pattern.url_patterns, namespace)
+        elif isinstance(pattern, URLPattern):
+            assert pattern.name, f"unnamed route {pattern.pattern}: name it and add it to the isolation matrix"
+            names.add(pattern.name)
+    return names
+
+
+def test_every_route_is_in_the_matrix():
+    from jiannuo.urls import public_urlpatterns
+
+    unit_names = _route_names(get_resolver(urlconf_for("unit-a")).url_patterns) - _route_names(public_urlpatterns)
+    assert unit_names == set(UNIT_ROUTES), "unit routes and the matrix differ"
+    assert _route_names(public_urlpatterns) == set(PUBLIC_ROUTES), "public routes and the matrix differ"
+
+
+def _full_path(world, route: UnitRoute, unit_key: str, object_owner: str | None = None) -> str:
+    owner = world[object_owner or unit_key]
+    prefix = f"/api/v1/u/{world[unit_key].unit.slug}/" if route.api else f"/u/{world[unit_key].unit.slug}/"
+    return prefix + route.path(owner)
+
+
+def _call(client, method: str, path: str):
+    return getattr(client, method.lower())(path, {}, format="json") if method != "GET" else client.get(path)
+
+
+OUTSIDERS = {
+    "member of unit B": lambda w: w["B"].member,
+    "secretary of unit B": lambda w: w["B"].secretary,
+    "admin of unit B": lambda w: w["B"].admin,
+    "county admin of K2": lambda w: w.county_admin_k2,
+    "user with no role": lambda w: w.outsider,
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNIT_ROUTES))
+@pytest.mark.parametrize("who", sorted(OUTSIDERS))
+def test_outsiders_get_404_for_unit_a(world, db, name, who):
+    route = UNIT_ROUTES[name]
+    user = OUTSIDERS[who](world)
+    with unit_run(world["A"].unit):
+        audit_before = AuditEntry.objects.count()
+    for method in route.methods:
+        path = _full_path(world, route, "A")
+        if route.api:
+            response = _call(api_client_for(user), method, path)
+        else:
+            browser = Client()
+            browser.force_login(user)
+            response = browser.get(path)
+        assert response.status_code == 404, (method, path, response.status_code)
+    with unit_run(world["A"].unit):
+        assert AuditEntry.objects.count() == audit_before
+
+
+@pytest.mark.parametrize("name", sorted(UNIT_ROUTES))
+def test_anonymous_is_refused_unit_routes(world, db, name):
+    route = UNIT_ROUTES[name]
+    for method in route.methods:
+        path = _full_path(world, route, "A")
+        if route.api:
+            response = _call(api_client_for(None), method, path)
+            assert response.status_code == 401, (method, path)
+        else:
+            response = Client().get(path)
+            assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in UNIT_ROUTES.items() if r.is_list))
+@pytest.mark.parametrize("who", ["admin", "secretary", "member"])
+def test_lists_show_nothing_of_another_unit(world, db, name, who):
+    from notifications.services import notify, outbox_deliver_pending
+
+    for key in "AB":  # give every list something to show in both units
+        with unit_run(world[key].unit):
+            notify(recipient_ids=[getattr(world[key], who).pk], title=f"{key} notice")
+            outbox_deliver_pending()
+    route = UNIT_ROUTES[name]
+    client = api_client_for(getattr(world["A"], who))
+    response = client.get(_full_path(world, route, "A"))
+    if response.status_code == 403:
+        assert who != "admin"
+        return
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert '"A ' in text or "A " in text or name == "audit-list"
+    for leak in ("B Member", "B Branch", "B Secretary", "B notice", "u_unit_b"):
+        assert leak not in text, (name, leak)
+
+
+def test_an_id_from_unit_b_resolves_only_within_unit_b(world, db):
+    # Object ids repeat across schemas; an id only ever means the object in the unit named in the path.
+    b_member_id = world["B"].member_ids[1]
+    response = api_client_for(world["A"].admin).get(f"/api/v1/u/unit-a/members/{b_member_id}/")
+    assert response.status_code == 200
+    assert response.json()["name"].startswith("A ")
+
+
+def test_unit_file_of_a_is_not_served_through_b(world, db, settings, tmp_path):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    with unit_run(world["A"].unit):
+        name = default_storage.save("report.pdf", ContentFile(b"%PDF secret of A"))
+    try:
+        browser = Client()
+        browser.force_login(world["A"].admin)
+        own = browser.get(f"/u/unit-a/files/{name}")
+        assert own.status_code == 200 and b"secret of A" in b"".join(own.streaming_content)
+        browser.force_login(world["B"].admin)
+        assert browser.get(f"/u/unit-b/files/{name}").status_code == 404
+        assert browser.get(f"/u/unit-b/files/../u_unit_a/{name}").status_code == 404
+        assert browser.get(f"/u/unit-a/files/{name}").status_code == 404
+    finally:
+        with unit_run(world["A"].unit):
+            default_storage.delete(name)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_ROUTES))
+def test_public_routes_for_anonymous_callers(world, db, name):
+    method, path, expected = PUBLIC_ROUTES[name]
+    response = _call(api_client_for(None), method, path)
+    assert response.status_code == expected, (path, response.status_code)
+    assert b"A Member" not in response.content and b"unit-a" not in response.content
+
+
+def test_platform_console_shows_county_admin_only_their_units(world, db):
+    browser = Client()
+    browser.force_login(world.county_admin_k2)
+    page = browser.get("/admin/tenants/unit/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Unit C" in text and "Unit A" not in text
+    assert browser.get(f"/admin/tenants/unit/{world['A'].unit.pk}/change/").status_code in (302, 404)
+    browser.force_login(world["A"].admin)
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_unit_console_pages_stay_in_their_unit(world, db):
+    browser = Client()
+    browser.force_login(world["A"].admin)
+    pages = [
+        "/u/unit-a/admin/",
+        "/u/unit-a/admin/organization/member/",
+        f"/u/unit-a/admin/organization/member/{world['A'].member_ids[1]}/change/",
+        "/u/unit-a/admin/organization/organization/",
+        "/u/unit-a/admin/audit/auditentry/",
+    ]
+    for page in pages:
+        response = browser.get(page)
+        assert response.status_code == 200, page
+        text = response.content.decode()
+        assert "B Member" not in text and "B Branch" not in text
