@@ -32,6 +32,7 @@ class OverseenUnitSerializer(serializers.ModelSerializer):
 
 class JurisdictionList(generics.ListAPIView):
     serializer_class = JurisdictionSerializer
+    queryset = Jurisdiction.objects.none()  # for the schema generator; requests use get_queryset
     pagination_class = None
 
     def get_queryset(self):
@@ -40,6 +41,7 @@ class JurisdictionList(generics.ListAPIView):
 
 class UnitList(generics.ListAPIView):
     serializer_class = OverseenUnitSerializer
+    queryset = Unit.objects.none()  # for the schema generator; requests use get_queryset
     filterset_fields = ["kind", "status", "county__code"]
     search_fields = ["name", "slug"]
 

@@ -64,6 +64,7 @@ class OrganizationDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView)
 
 class MemberList(UnitScopedMixin, generics.ListCreateAPIView):
     serializer_class = MemberSerializer
+    queryset = Member.objects.none()  # for the schema generator; requests use get_queryset
     filterset_fields = ["branch", "group", "status", "tier", "gender", "is_exempt"]
     search_fields = ["name", "phone", "post"]
     ordering_fields = ["name", "joined_on", "birth_date", "id"]

@@ -1,0 +1,40 @@
+# Jiannuo — the two commands: `make run` (platform + demo data) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# Picks DATABASE_URL / REDIS_URL: given ones, local defaults, or embedded servers under .data/
+SERVICES = eval "$$($(PY) deploy/services.py ensure)"
+
+.PHONY: run test serve install services stop migrate bench-provisioning clean-data
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: migrate, load the demo county, start web + worker + beat
+run: install
+	@bash deploy/run.sh
+
+## make test: the whole suite against real PostgreSQL and Redis
+test: install
+	@$(SERVICES) && $(PY) -m pytest $(PYTEST_ARGS)
+
+## make serve: production settings behind gunicorn (several workers), plus worker and beat
+serve: install
+	@JIANNUO_SERVE=production bash deploy/run.sh
+
+services: install
+	@$(PY) deploy/services.py ensure
+
+stop:
+	@$(PY) deploy/services.py stop
+
+migrate: install
+	@$(SERVICES) && $(PY) manage.py migrate_platform
+
+bench-provisioning: install
+	@$(SERVICES) && $(PY) deploy/bench/provisioning.py

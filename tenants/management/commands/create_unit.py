@@ -1,0 +1,32 @@
+"""Create a unit under a county (cloned from the template schema)."""
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from audit.context import acting
+from oversight.models import Jurisdiction
+from tenants.models import Unit
+from tenants.services import unit_create
+
+
+class Command(BaseCommand):
+    help = "Create a unit: --county CODE --slug SLUG --name NAME --kind KIND"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--county", required=True, help="county code")
+        parser.add_argument("--slug", required=True)
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--kind", required=True, choices=Unit.Kind.values)
+
+    def handle(self, *args, **options):
+        county = Jurisdiction.objects.filter(code=options["county"], level="county").first()
+        if county is None:
+            raise CommandError(f"no county with code {options['county']!r}")
+        started = time.perf_counter()
+        try:
+            with acting(source="command"):
+                unit = unit_create(name=options["name"], slug=options["slug"], kind=options["kind"], county=county)
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
+        self.stdout.write(f"unit {unit.slug} ({unit.schema_name}) created in {time.perf_counter() - started:.2f}s")
