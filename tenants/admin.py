@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from jiannuo.admin_sites import platform_admin_site
+from jiannuo.admin_sites import PlatformModelAdmin, platform_admin_site
 from oversight.selectors import units_overseen_by
 
 from . import services
@@ -10,7 +10,7 @@ from .models import Unit
 
 
 @admin.register(Unit, site=platform_admin_site)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(PlatformModelAdmin):
     list_display = ["name", "slug", "kind", "county", "status", "console"]
     list_filter = ["kind", "status", "county"]
     search_fields = ["name", "slug"]
@@ -28,18 +28,6 @@ class UnitAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return units_overseen_by(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return platform_admin_site.has_permission(request)
-
-    def has_module_permission(self, request):
-        return platform_admin_site.has_permission(request)
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
         return False  # units are suspended, never deleted with their data

@@ -51,6 +51,26 @@ platform_admin_site = PlatformAdminSite(name="platformadmin")
 unit_admin_site = UnitAdminSite(name="unitadmin")
 
 
+class PlatformModelAdmin(admin.ModelAdmin):
+    """Platform console pages: overseers (county admins) may look, only operators change.
+    Each admin narrows `get_queryset` to the caller's jurisdiction."""
+
+    def has_module_permission(self, request):
+        return platform_admin_site.has_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return platform_admin_site.has_permission(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 class UnitModelAdmin(admin.ModelAdmin):
     """Permissions come from the caller's role in the unit, not Django's global permissions."""
 

@@ -10,13 +10,17 @@ from django.utils.translation import gettext as _
 from .models import Jurisdiction, UnitFigures
 
 
-@transaction.atomic
-def jurisdiction_create(*, name: str, code: str, level: str, parent: Jurisdiction | None = None) -> Jurisdiction:
+def check_jurisdiction_placement(*, level: str, parent: Jurisdiction | None) -> None:
     expected = Jurisdiction.PARENT_LEVEL[Jurisdiction.Level(level)]
     if (parent.level if parent else None) != expected:
         raise ValidationError({"parent": _("A %(level)s must be placed under a %(parent)s.") % {
             "level": Jurisdiction.Level(level).label, "parent": Jurisdiction.Level(expected).label if expected else _("nothing"),
         }})
+
+
+@transaction.atomic
+def jurisdiction_create(*, name: str, code: str, level: str, parent: Jurisdiction | None = None) -> Jurisdiction:
+    check_jurisdiction_placement(level=level, parent=parent)
     jurisdiction = Jurisdiction(name=name, code=code, level=level, parent=parent)
     jurisdiction.full_clean()
     jurisdiction.save()

@@ -38,3 +38,31 @@ def test_rollup_sums_unit_figures_within_jurisdiction(world, db):
 
 def test_county_admin_cannot_enter_other_county_unit(world, db):
     assert api_client_for(world.county_admin_k2).get("/api/v1/u/unit-a/members/").status_code == 404
+
+
+def test_jurisdiction_tree_levels_are_enforced(world, db):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from oversight.services import jurisdiction_create
+
+    with pytest.raises(ValidationError):
+        jurisdiction_create(name="Stray county", code="stray", level="county", parent=None)
+    with pytest.raises(ValidationError):
+        jurisdiction_create(name="County under county", code="cc", level="county", parent=world.counties["K1"])
+    assert jurisdiction_create(name="K3", code="k3", level="county", parent=world.counties["city"]).parent == world.counties["city"]
+
+
+def test_operator_creates_a_unit_in_the_platform_console(world, db):
+    from django.test import Client
+
+    from tenants.models import Unit
+
+    browser = Client()
+    browser.force_login(world.operator)
+    response = browser.post("/admin/tenants/unit/add/", {"name": "东山镇", "slug": "dongshan", "kind": "township", "county": world.counties["K1"].pk})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    unit = Unit.objects.get(slug="dongshan")
+    assert unit.status == Unit.Status.ACTIVE and unit.schema_name == "u_dongshan"
+    browser.force_login(world.county_admin_k1)
+    assert browser.post("/admin/tenants/unit/add/", {"name": "西山镇", "slug": "xishan", "kind": "township", "county": world.counties["K1"].pk}).status_code == 403
