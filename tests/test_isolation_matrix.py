@@ -35,6 +35,7 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "organization-detail": UnitRoute(lambda w: f"organizations/{w.branch_id}/", ("GET", "PATCH", "PUT", "DELETE")),
     "member-list": UnitRoute(lambda w: "members/", ("GET", "POST"), is_list=True),
     "member-detail": UnitRoute(lambda w: f"members/{w.member_ids[1]}/", ("GET", "PATCH", "PUT", "DELETE")),
+    "member-login-activate": UnitRoute(lambda w: f"members/{w.member_ids[1]}/login/", ("POST",)),
     "member-import": UnitRoute(lambda w: "members/import/", ("POST",)),
     "member-export": UnitRoute(lambda w: "members/export/", ("GET",)),
     "notification-list": UnitRoute(lambda w: "notifications/", ("GET",), is_list=True),

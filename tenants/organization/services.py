@@ -156,3 +156,24 @@ def member_delete(*, member: Member, unit) -> None:
         raise ValidationError(_("This member is a secretary; name another secretary first."))
     _unlink_identity(member=member, unit=unit)
     member.delete()
+
+
+@transaction.atomic
+def member_login_activate(*, member: Member, password: str) -> User:
+    """Give a member's login its first password. Only for a login that never had one:
+    the identity is shared across units, so one unit's admin must never be able to
+    replace a password that the person (or another unit) already uses."""
+    from django.contrib.auth.password_validation import validate_password
+
+    if member.user_id is None:
+        raise ValidationError(_("This member has no login: add a mobile number first."))
+    user = User.objects.select_for_update().get(pk=member.user_id)
+    if user.has_usable_password():
+        raise ValidationError(_("This login is already active; only its owner can change the password."), code="conflict")
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages})
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user

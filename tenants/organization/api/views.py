@@ -4,11 +4,13 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from django.core.exceptions import ValidationError
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jiannuo.api.errors import conflict
 from jiannuo.api.units import UnitAdminOnly, UnitScopedMixin
 
 from .. import selectors, services
@@ -138,3 +140,26 @@ class UnitMe(UnitScopedMixin, APIView):
             "secretary_of": OrganizationSerializer(selectors.organizations_led_by(member=me), many=True).data,
         }
         return Response(body)
+
+
+class LoginActivationSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class MemberLoginActivate(UnitScopedMixin, APIView):
+    """Set the first password of a member's login (e.g. after an Excel import)."""
+
+    permission_classes = [UnitAdminOnly]
+
+    @extend_schema(request=LoginActivationSerializer, responses={204: None})
+    def post(self, request, pk: int):
+        member = generics.get_object_or_404(selectors.member_list(), pk=pk)
+        form = LoginActivationSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            services.member_login_activate(member=member, password=form.validated_data["password"])
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "conflict":
+                return conflict(exc.messages[0])
+            raise
+        return Response(status=status.HTTP_204_NO_CONTENT)

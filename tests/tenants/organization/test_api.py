@@ -126,3 +126,22 @@ def test_member_list_query_count_does_not_grow_with_page_size(world, db):
         assert response.status_code == 200 and len(response.json()["results"]) == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_unit_admin_activates_an_imported_members_login(world, db):
+    from rest_framework.test import APIClient
+
+    admin = api_client_for(world["A"].admin)
+    created = admin.post(unit_url(world["A"], "members/"), {**NEW_MEMBER, "branch": world["A"].branch_id}, format="json").json()
+    weak = admin.post(unit_url(world["A"], f"members/{created['id']}/login/"), {"password": "123"}, format="json")
+    assert weak.status_code == 400 and "password" in weak.json()["error"]["fields"]
+    assert admin.post(unit_url(world["A"], f"members/{created['id']}/login/"), {"password": "Hongxing-2026!"}, format="json").status_code == 204
+    login = APIClient().post("/api/v1/auth/token/", {"username": NEW_MEMBER["phone"], "password": "Hongxing-2026!"}, format="json")
+    assert login.status_code == 200
+    again = admin.post(unit_url(world["A"], f"members/{created['id']}/login/"), {"password": "Another-2026!"}, format="json")
+    assert again.status_code == 409  # an active login is its owner's alone
+
+
+def test_secretary_cannot_activate_logins(world, db):
+    response = api_client_for(world["A"].secretary).post(unit_url(world["A"], f"members/{world['A'].member_ids[1]}/login/"), {"password": "Hongxing-2026!"}, format="json")
+    assert response.status_code == 403
