@@ -17,7 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import JurisdictionRole, UnitRole, User
 from oversight.services import jurisdiction_create
 from tenants.organization import services as org
-from tenants.organization.models import Member, Organization
+from tenants.organization.models import Organization
 from tenants.services import template_schema_ensure, unit_create, unit_run
 
 

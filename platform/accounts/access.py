@@ -25,10 +25,6 @@ class UnitAccess:
         return UnitRole.Role.UNIT_ADMIN in self.roles or self.OPERATOR in self.roles
 
     @property
-    def is_member(self) -> bool:
-        return UnitRole.Role.MEMBER in self.roles
-
-    @property
     def is_read_only(self) -> bool:
         return self.roles == {self.VIEWER}
 

@@ -1,6 +1,5 @@
 """All URLs. Public-schema ones here; unit-scoped ones (under /u/<unit>/ and
 /api/v1/u/<unit>/) in unit_urls, reached only through the routing middleware."""
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language

@@ -6,7 +6,6 @@ scoped to what the caller may see; "missing" and "not yours" both give 404.
 from __future__ import annotations
 
 from rest_framework import permissions
-from rest_framework.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import UnitAccess
@@ -45,12 +44,6 @@ class UnitAdminOnly(UnitPermission):
         if request.method in permissions.SAFE_METHODS:
             return access.is_unit_admin or access.is_read_only
         return access.is_unit_admin
-
-
-def require_unit_admin(request) -> None:
-    access = unit_access(request)
-    if access is None or not access.is_unit_admin:
-        raise PermissionDenied()
 
 
 class UnitScopedMixin:
