@@ -13,7 +13,6 @@ class PlatformAdminSite(admin.AdminSite):
     site_header = _("Jiannuo platform console")
     site_title = _("Jiannuo")
     index_title = _("Platform")
-    login_template = None
 
     def has_permission(self, request) -> bool:
         user = request.user

@@ -15,7 +15,7 @@ from django.utils import translation
 from audit.recorder import record_bulk_create
 
 from .models import Member, Organization
-from .services import check_member
+from .services import check_member, member_identity_link
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -176,10 +176,8 @@ def members_import(*, content: bytes, unit) -> ImportReport:
     if report.errors:
         raise ImportRejected(report)
     with transaction.atomic():
-        from .services import _link_identity
-
         for member in members:
-            _link_identity(member=member, unit=unit)
+            member_identity_link(member=member, unit=unit)
         Member.objects.bulk_create(members, batch_size=1000)
         record_bulk_create(members)
     report.created = len(members)

@@ -105,7 +105,7 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _link_identity(*, member: Member, unit) -> None:
+def member_identity_link(*, member: Member, unit) -> None:
     """A member with a phone number can log in with it: one identity across units."""
     if not member.phone:
         return
@@ -123,7 +123,7 @@ def member_create(*, unit, **fields) -> Member:
     member = Member(**{k: v for k, v in fields.items() if k in MEMBER_FIELDS})
     member.full_clean(exclude=["user"])
     check_member(member=member)
-    _link_identity(member=member, unit=unit)
+    member_identity_link(member=member, unit=unit)
     member.save()
     return member
 
@@ -138,13 +138,13 @@ def member_update(*, member: Member, unit, **changes) -> Member:
     member.full_clean(exclude=["user"])
     check_member(member=member)
     if phone_changed:
-        _unlink_identity(member=member, unit=unit)
-        _link_identity(member=member, unit=unit)
+        member_identity_unlink(member=member, unit=unit)
+        member_identity_link(member=member, unit=unit)
     member.save()
     return member
 
 
-def _unlink_identity(*, member: Member, unit) -> None:
+def member_identity_unlink(*, member: Member, unit) -> None:
     if member.user_id:
         UnitRole.objects.filter(user_id=member.user_id, unit=unit, role=UnitRole.Role.MEMBER).delete()
         member.user = None
@@ -154,7 +154,7 @@ def _unlink_identity(*, member: Member, unit) -> None:
 def member_delete(*, member: Member, unit) -> None:
     if member.secretary_of.exists():
         raise ValidationError(_("This member is a secretary; name another secretary first."))
-    _unlink_identity(member=member, unit=unit)
+    member_identity_unlink(member=member, unit=unit)
     member.delete()
 
 

@@ -133,11 +133,12 @@ class UnitMe(UnitScopedMixin, APIView):
     @extend_schema(responses=UnitMeSerializer)
     def get(self, request):
         me = selectors.member_for_user(user_id=self.access.user_id)
+        led = selectors.organizations_led_by(member=me)  # secretary is derived from this, not queried twice
         body = {
             "unit": {"slug": self.unit.slug, "name": self.unit.name, "kind": self.unit.kind},
-            "roles": sorted(self.access.roles) + (["secretary"] if me and me.secretary_of.exists() else []),
+            "roles": sorted(self.access.roles) + (["secretary"] if led else []),
             "member": MemberSerializer(me).data if me else None,
-            "secretary_of": OrganizationSerializer(selectors.organizations_led_by(member=me), many=True).data,
+            "secretary_of": OrganizationSerializer(led, many=True).data,
         }
         return Response(body)
 
