@@ -20,6 +20,9 @@ UNIT_SCHEDULES = [
     # The sweep that delivers any outbox message whose post-commit nudge was lost.
     UnitSchedule("notifications.deliver_outbox", 5 * 60),
     UnitSchedule("oversight.refresh_unit_figures", 30 * 60),
+    # Overdue detection, reminders, quarterly summaries and bulletins: each job knows
+    # from the unit's cadence and its dedupe keys whether it is due, so hourly is safe.
+    UnitSchedule("pledges.run_cadence", 60 * 60),
 ]
 
 

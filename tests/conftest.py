@@ -34,6 +34,9 @@ class UnitWorld:
     branch2_id: int = 0
     group_id: int = 0
     member_ids: list[int] = field(default_factory=list)
+    round_id: int = 0
+    pledge_id: int = 0  # the member's published pledge in the round
+    item_id: int = 0
 
 
 @dataclass
@@ -82,15 +85,35 @@ def _build_unit(key: str, county) -> UnitWorld:
             user.set_password("pass-1234")
             user.save()
             users.append(user)
-    return UnitWorld(
-        key=key, unit=unit, admin=admin, secretary=users[0], member=users[1], other_member=users[2],
-        committee_id=committee.pk, branch_id=branch.pk, branch2_id=branch2.pk, group_id=group.pk,
-        member_ids=[p.pk for p in people],
-    )
+        world = UnitWorld(
+            key=key, unit=unit, admin=admin, secretary=users[0], member=users[1], other_member=users[2],
+            committee_id=committee.pk, branch_id=branch.pk, branch2_id=branch2.pk, group_id=group.pk,
+            member_ids=[p.pk for p in people],
+        )
+        _pledge_in_mid_round(world)
+    return world
+
+
+def _pledge_in_mid_round(world: UnitWorld) -> None:
+    """A round in its fulfil phase with the member's published pledge (content names the unit)."""
+    from tests.pledges.support import member_items, published_pledge, round_around_today
+
+    round = round_around_today(theme=f"{world.key} Round")
+    pledge = published_pledge(world, round, items=member_items(content_prefix=f"{world.key} pledge item"))
+    world.round_id, world.pledge_id, world.item_id = round.pk, pledge.pk, pledge.items.order_by("position").first().pk
+    from notifications.models import Notification
+    from notifications.services import outbox_deliver_pending
+
+    outbox_deliver_pending()
+    Notification.objects.all().delete()  # the inbox tests start from an empty inbox
 
 
 @pytest.fixture(scope="session")
 def world(django_db_setup, django_db_blocker) -> World:
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.TEST_REDIS_URL).flushdb()  # the tests' own Redis database: no leftovers from a previous run
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         template_schema_ensure()

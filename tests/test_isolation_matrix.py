@@ -27,6 +27,7 @@ class UnitRoute:
     methods: tuple[str, ...]
     is_list: bool = False
     api: bool = True
+    public: bool = False  # open to anyone (the public board): shows unit A's published data only
 
 
 UNIT_ROUTES: dict[str, UnitRoute] = {
@@ -41,7 +42,32 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "notification-list": UnitRoute(lambda w: "notifications/", ("GET",), is_list=True),
     "notification-read": UnitRoute(lambda w: "notifications/1/read/", ("POST",)),
     "audit-list": UnitRoute(lambda w: "audit/", ("GET",), is_list=True),
+    "pledge-rules": UnitRoute(lambda w: "pledge-rules/", ("GET", "PUT", "PATCH")),
+    "round-list": UnitRoute(lambda w: "rounds/", ("GET", "POST"), is_list=True),
+    "round-detail": UnitRoute(lambda w: f"rounds/{w.round_id}/", ("GET", "PATCH")),
+    "round-publish": UnitRoute(lambda w: f"rounds/{w.round_id}/publish/", ("POST",)),
+    "pledge-list": UnitRoute(lambda w: "pledges/", ("GET", "POST"), is_list=True),
+    "pledge-detail": UnitRoute(lambda w: f"pledges/{w.pledge_id}/", ("GET", "PATCH", "DELETE")),
+    "pledge-submit": UnitRoute(lambda w: f"pledges/{w.pledge_id}/submit/", ("POST",)),
+    "pledge-approve": UnitRoute(lambda w: f"pledges/{w.pledge_id}/approve/", ("POST",)),
+    "pledge-return": UnitRoute(lambda w: f"pledges/{w.pledge_id}/return/", ("POST",)),
+    "pledge-redo": UnitRoute(lambda w: f"pledges/{w.pledge_id}/redo/", ("POST",)),
+    "pledge-publish": UnitRoute(lambda w: f"pledges/{w.pledge_id}/publish/", ("POST",)),
+    "pledge-letter": UnitRoute(lambda w: f"pledges/{w.pledge_id}/letter/", ("GET",)),
+    "item-list": UnitRoute(lambda w: "items/", ("GET",), is_list=True),
+    "item-records": UnitRoute(lambda w: f"items/{w.item_id}/records/", ("GET", "POST")),
+    "item-close-request": UnitRoute(lambda w: f"items/{w.item_id}/close-request/", ("POST",)),
+    "item-close": UnitRoute(lambda w: f"items/{w.item_id}/close/", ("POST",)),
+    "item-send-back": UnitRoute(lambda w: f"items/{w.item_id}/send-back/", ("POST",)),
+    "item-rectify": UnitRoute(lambda w: f"items/{w.item_id}/rectify/", ("POST",)),
+    "member-post-assign": UnitRoute(lambda w: f"members/{w.member_ids[1]}/post/", ("POST",)),
+    "ledger-member": UnitRoute(lambda w: f"ledger/members/{w.member_ids[1]}/", ("GET",)),
+    "ledger-member-export": UnitRoute(lambda w: f"ledger/members/{w.member_ids[1]}/export/", ("GET",)),
+    "ledger-branch": UnitRoute(lambda w: f"ledger/branches/{w.branch_id}/", ("GET",)),
+    "ledger-branch-export": UnitRoute(lambda w: f"ledger/branches/{w.branch_id}/export/", ("GET",)),
     "unit-file": UnitRoute(lambda w: "files/report.pdf", ("GET",), api=False),
+    "pledge-board": UnitRoute(lambda w: "board/", ("GET",), api=False, public=True),
+    "pledge-board-qr": UnitRoute(lambda w: "board/qr.svg", ("GET",), api=False, public=True),
     # The whole unit console, checked on its index, a list and a change form.
     "unitadmin:*": UnitRoute(lambda w: "admin/", ("GET",), api=False),
 }
@@ -61,7 +87,10 @@ PUBLIC_ROUTES = {
     "oversight-unit-list": ("GET", "/api/v1/oversight/units/", 401),
     "oversight-unit-detail": ("GET", "/api/v1/oversight/units/unit-a/", 401),
     "oversight-rollup": ("GET", "/api/v1/oversight/rollup/", 401),
+    "oversight-campaign-list": ("GET", "/api/v1/oversight/campaigns/", 401),
+    "oversight-campaign-launch": ("POST", "/api/v1/oversight/campaigns/1/launch/", 401),
     "api-schema": ("GET", "/api/v1/schema/", 200),
+    "api-ping": ("GET", "/api/v1/ping/", 200),
     "api-docs": ("GET", "/api/v1/docs/", 200),
     "api-redoc": ("GET", "/api/v1/redoc/", 200),
     "platformadmin:*": ("GET", "/admin/", 302),
@@ -109,7 +138,10 @@ OUTSIDERS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(UNIT_ROUTES))
+PRIVATE_ROUTES = sorted(n for n, r in UNIT_ROUTES.items() if not r.public)
+
+
+@pytest.mark.parametrize("name", PRIVATE_ROUTES)
 @pytest.mark.parametrize("who", sorted(OUTSIDERS))
 def test_outsiders_get_404_for_unit_a(world, db, name, who):
     route = UNIT_ROUTES[name]
@@ -129,7 +161,7 @@ def test_outsiders_get_404_for_unit_a(world, db, name, who):
         assert AuditEntry.objects.count() == audit_before
 
 
-@pytest.mark.parametrize("name", sorted(UNIT_ROUTES))
+@pytest.mark.parametrize("name", PRIVATE_ROUTES)
 def test_anonymous_is_refused_unit_routes(world, db, name):
     route = UNIT_ROUTES[name]
     for method in route.methods:
@@ -160,8 +192,24 @@ def test_lists_show_nothing_of_another_unit(world, db, name, who):
     text = response.content.decode()
     assert response.status_code == 200
     assert '"A ' in text or "A " in text or name == "audit-list"
-    for leak in ("B Member", "B Branch", "B Secretary", "B notice", "u_unit_b"):
+    for leak in ("B Member", "B Branch", "B Secretary", "B notice", "u_unit_b", "B pledge item", "B Round"):
         assert leak not in text, (name, leak)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in UNIT_ROUTES.items() if r.public))
+@pytest.mark.parametrize("who", ["anonymous", *sorted(OUTSIDERS)])
+def test_public_unit_pages_show_only_that_units_published_data(world, db, name, who):
+    browser = Client()
+    if who != "anonymous":
+        browser.force_login(OUTSIDERS[who](world))
+    route = UNIT_ROUTES[name]
+    response = browser.get(_full_path(world, route, "A"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    for leak in ("B pledge item", "B Member", "B Branch", "u_unit_b", "unit-b", "1380000"):
+        assert leak not in text, (name, leak)
+    if name == "pledge-board":
+        assert "A pledge item 1" in text
 
 
 def test_an_id_from_unit_b_resolves_only_within_unit_b(world, db):

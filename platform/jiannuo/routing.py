@@ -20,19 +20,10 @@ from accounts.authentication import authenticate_bearer
 from audit.context import acting
 from jiannuo import unit_urls
 from jiannuo.api.errors import error_response
+from jiannuo.markers import is_public_view
 from tenants.models import Unit
 
 UNIT_PATH = re.compile(r"^/(?P<api>api/v1/)?u/(?P<slug>[^/]+)/")
-
-
-def unit_public(view):
-    """Mark a unit-scoped view as open to anonymous callers (public board, public ballots)."""
-    view.unit_public = True
-    return view
-
-
-def _is_public_view(view_func) -> bool:
-    return bool(getattr(view_func, "unit_public", False) or getattr(getattr(view_func, "cls", None), "unit_public", False))
 
 
 class PublicSchemaMiddleware:
@@ -86,7 +77,7 @@ class UnitRoutingMiddleware:
             if bearer is not None:
                 user = bearer[0]
         request.unit_access = unit_access_for(user, request.unit)
-        if request.unit_access is None and not _is_public_view(view_func):
+        if request.unit_access is None and not is_public_view(view_func):
             if not user.is_authenticated:
                 if request.is_api:
                     return error_response(401, "not_authenticated", _("Authentication credentials were not provided."), request=request)

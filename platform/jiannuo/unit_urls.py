@@ -12,6 +12,8 @@ from django.urls import include, path
 from audit.api import urls as audit_urls
 from jiannuo.admin_sites import unit_admin_site
 from notifications.api import urls as notification_urls
+from pledges import board
+from pledges.api import urls as pledge_urls
 from tenants import views as unit_views
 from tenants.organization.api import urls as organization_urls
 
@@ -19,11 +21,15 @@ api_v1 = [
     path("", include(organization_urls)),
     path("", include(notification_urls)),
     path("", include(audit_urls)),
+    path("", include(pledge_urls)),
 ]
 
 site = [
     path("admin/", unit_admin_site.urls),
     path("files/<path:name>", unit_views.unit_file, name="unit-file"),
+    # The public board: no login, published pledges only.
+    path("board/", board.board_page, name="pledge-board"),
+    path("board/qr.svg", board.board_qr, name="pledge-board-qr"),
 ]
 
 # In the root URL configuration: documents the unit API as /api/v1/u/{unit}/…

@@ -7,10 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from jiannuo import views
 from jiannuo.admin_sites import platform_admin_site
+from jiannuo.api.ping import Ping
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
     path("oversight/", include("oversight.api.urls")),
+    path("ping/", Ping.as_view(), name="api-ping"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

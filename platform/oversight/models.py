@@ -48,3 +48,41 @@ class UnitFigures(models.Model):
     class Meta:
         verbose_name = _("unit figures")
         verbose_name_plural = _("unit figures")
+
+
+class Campaign(models.Model):
+    """A round launched from above (e.g. a county): every unit below gets its own copy
+    of the round, whose dates it may then adjust (DOMAIN.md, source 001)."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="campaigns")
+    year = models.PositiveSmallIntegerField(_("year"))
+    theme = models.CharField(_("theme"), max_length=200)
+    mobilise_on = models.DateField(_("mobilise from"))
+    propose_on = models.DateField(_("propose from"))
+    review_on = models.DateField(_("review from"))
+    publish_on = models.DateField(_("publish from"))
+    fulfil_on = models.DateField(_("fulfil from"))
+    evaluate_on = models.DateField(_("evaluate from"))
+    ends_on = models.DateField(_("ends on"))
+    created_by = models.ForeignKey("accounts.User", verbose_name=_("launched by"), null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.theme}"
+
+
+class CampaignLaunch(models.Model):
+    """A unit that has received the campaign's round (written after the unit's round exists)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="launches")
+    unit = models.ForeignKey("tenants.Unit", on_delete=models.CASCADE, related_name="campaign_launches")
+    round_id = models.BigIntegerField()
+    launched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "unit"], name="campaign_launch_once_per_unit")]

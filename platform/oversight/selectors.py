@@ -1,12 +1,12 @@
 """Cross-unit reads, always limited to the caller's jurisdiction."""
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import JurisdictionRole
 from tenants.models import Unit
 
-from .models import Jurisdiction
+from .models import Campaign, Jurisdiction
 
 
 def jurisdictions_visible_to(user) -> QuerySet[Jurisdiction]:
@@ -27,3 +27,7 @@ def units_overseen_by(user) -> QuerySet[Unit]:
             Q(county__roles__user=user) | Q(county__parent__roles__user=user) | Q(county__parent__parent__roles__user=user)
         )
     return units.select_related("county", "figures").distinct()
+
+
+def campaigns_visible_to(user) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(jurisdiction__in=jurisdictions_visible_to(user)).annotate(launched_count=Count("launches"))

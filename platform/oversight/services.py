@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Jurisdiction, UnitFigures
+from .models import Campaign, CampaignLaunch, Jurisdiction, UnitFigures
 
 
 def check_jurisdiction_placement(*, level: str, parent: Jurisdiction | None) -> None:
@@ -48,3 +48,49 @@ def unit_figures_refresh() -> UnitFigures:
         },
     )
     return figures
+
+
+CAMPAIGN_DATES = ("mobilise_on", "propose_on", "review_on", "publish_on", "fulfil_on", "evaluate_on", "ends_on")
+
+
+@transaction.atomic
+def campaign_create(*, jurisdiction: Jurisdiction, year: int, theme: str, dates: dict, by) -> Campaign:
+    """Record a campaign (public schema); `campaign_launch` then gives each unit its round."""
+    from pledges.services import check_round_dates
+
+    check_round_dates(dates=dates)
+    campaign = Campaign(jurisdiction=jurisdiction, year=year, theme=theme, created_by=by, **{k: dates[k] for k in CAMPAIGN_DATES})
+    campaign.full_clean()
+    campaign.save()
+    return campaign
+
+
+def campaign_launch(*, campaign: Campaign) -> dict[str, list[str]]:
+    """Give every active unit below the campaign's jurisdiction its own round. Safe to
+    run again: units that have the round are skipped, and a unit's round is opened at
+    most once per campaign even if the run died between the unit and the record here."""
+    from accounts.models import UnitRole
+    from notifications.services import notify
+    from pledges.services import round_open
+    from tenants.models import Unit
+    from tenants.services import unit_run
+
+    j = campaign.jurisdiction_id
+    below = Unit.objects.filter(Q(county_id=j) | Q(county__parent_id=j) | Q(county__parent__parent_id=j))
+    done = set(CampaignLaunch.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
+    result: dict[str, list[str]] = {"launched": [], "already": [], "unavailable": []}
+    for unit in below.order_by("name"):
+        if unit.pk in done:
+            result["already"].append(unit.slug)
+            continue
+        if not unit.is_active:
+            result["unavailable"].append(unit.slug)  # provisioning or migrating: launch again later
+            continue
+        admins = list(UnitRole.objects.filter(unit=unit, role=UnitRole.Role.UNIT_ADMIN).values_list("user_id", flat=True))
+        with unit_run(unit), transaction.atomic():
+            round = round_open(year=campaign.year, theme=campaign.theme, dates={k: getattr(campaign, k) for k in CAMPAIGN_DATES}, campaign_id=campaign.pk)
+            notify(recipient_ids=admins, title=_("New round from %(from)s: %(theme)s") % {"from": campaign.jurisdiction.name, "theme": campaign.theme},
+                   body=_("Your unit has its own copy of the round; adjust its dates if needed."), dedupe_key=f"campaign:{campaign.pk}")
+        CampaignLaunch.objects.get_or_create(campaign=campaign, unit=unit, defaults={"round_id": round.pk})
+        result["launched"].append(unit.slug)
+    return result

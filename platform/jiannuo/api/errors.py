@@ -55,13 +55,24 @@ def validation_error_from_django(exc: DjangoValidationError) -> exceptions.Valid
     return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
+class Conflict(exceptions.APIException):
+    """The request is valid but the object's state does not allow it now (state or phase)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        exc = validation_error_from_django(exc)
+        # Services refuse a step that the current state or phase forbids with code "conflict".
+        if not hasattr(exc, "error_dict") and getattr(exc, "code", None) == "conflict":
+            exc = Conflict(exc.messages[0])
+        else:
+            exc = validation_error_from_django(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

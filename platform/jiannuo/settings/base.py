@@ -53,6 +53,7 @@ TENANT_APPS = [
     "audit",
     "notifications",
     "tenants.organization",
+    "pledges",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -195,6 +196,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "tenants.organization.models.Organization.Kind",
+        "ItemKindEnum": "pledges.models.ItemKind",
+        "ItemAreaEnum": "pledges.models.Area",
+        "ReviewerEnum": "pledges.models.Reviewer",
+        "PledgeStateEnum": "pledges.models.Pledge.State",
+        "PledgeItemStateEnum": "pledges.models.PledgeItem.State",
+    },
 }
 
 # --- Celery: Redis broker, tenant-aware tasks, at-least-once delivery ------------------------

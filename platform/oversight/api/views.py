@@ -1,5 +1,7 @@
 """County admins' read-only view across the units of their jurisdiction."""
 from django.db.models import Sum
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers
 from rest_framework.response import Response
@@ -7,8 +9,9 @@ from rest_framework.views import APIView
 
 from tenants.models import Unit
 
-from ..models import Jurisdiction
-from ..selectors import jurisdictions_visible_to, units_overseen_by
+from ..models import Campaign, Jurisdiction
+from ..selectors import campaigns_visible_to, jurisdictions_visible_to, units_overseen_by
+from ..services import CAMPAIGN_DATES, campaign_create, campaign_launch
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
@@ -80,3 +83,59 @@ class Rollup(APIView):
             mobile_members=Sum("figures__mobile_members"), branches=Sum("figures__branches"),
         )
         return Response({"units": units.count(), **{k: v or 0 for k, v in totals.items()}})
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    launched_units = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "jurisdiction", "year", "theme", *CAMPAIGN_DATES, "launched_units", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_launched_units(self, campaign) -> int:
+        return getattr(campaign, "launched_count", 0)
+
+    def validate_jurisdiction(self, jurisdiction):
+        if not jurisdictions_visible_to(self.context["request"].user).filter(pk=jurisdiction.pk).exists():
+            raise serializers.ValidationError(_("You may launch campaigns only in your own jurisdiction."))
+        return jurisdiction
+
+    def validate_year(self, year):
+        if not 2000 <= year <= 2100:
+            raise serializers.ValidationError(_("Enter a year between 2000 and 2100."))
+        return year
+
+
+class LaunchResultSerializer(serializers.Serializer):
+    launched = serializers.ListField(child=serializers.CharField())
+    already = serializers.ListField(child=serializers.CharField())
+    unavailable = serializers.ListField(child=serializers.CharField())
+
+
+class CampaignList(generics.ListCreateAPIView):
+    """Campaigns of the caller's jurisdictions. Creating one gives every unit below its own round."""
+
+    serializer_class = CampaignSerializer
+    queryset = Campaign.objects.none()
+
+    def get_queryset(self):
+        return campaigns_visible_to(self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(responses={201: LaunchResultSerializer})
+    def post(self, request):
+        form = CampaignSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        campaign = campaign_create(jurisdiction=data["jurisdiction"], year=data["year"], theme=data["theme"],
+                                   dates={k: data[k] for k in CAMPAIGN_DATES}, by=request.user)
+        return Response({"id": campaign.pk, **campaign_launch(campaign=campaign)}, status=201)
+
+
+class CampaignLaunchAgain(APIView):
+    """Launch again for units that were unavailable or are new since."""
+
+    @extend_schema(request=None, responses=LaunchResultSerializer)
+    def post(self, request, pk: int):
+        campaign = get_object_or_404(campaigns_visible_to(request.user), pk=pk)
+        return Response(campaign_launch(campaign=campaign))

@@ -1,0 +1,238 @@
+"""Input shapes and output views of pledges. Business rules live in the services."""
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from tenants.organization.models import Member, Organization
+
+from ..models import PHASE_FIELDS, Area, Attachment, ItemKind, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
+
+MAX_ITEMS = 20
+MAX_FILES = 20
+
+
+class RulesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PledgeRules
+        exclude = ["id"]
+        read_only_fields = ["updated_at"]
+        validators = []
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    phase = serializers.SerializerMethodField()
+    pledge_count = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Round
+        fields = ["id", "year", "theme", *PHASE_FIELDS, "phase", "rules", "campaign_id", "pledge_count", "created_at"]
+        read_only_fields = ["rules", "campaign_id", "created_at"]
+        validators = []
+
+    def get_phase(self, round) -> str:
+        return round.phase_on(timezone.localdate())
+
+
+class RoundUpdateSerializer(serializers.Serializer):
+    theme = serializers.CharField(max_length=200, required=False)
+    mobilise_on = serializers.DateField(required=False)
+    propose_on = serializers.DateField(required=False)
+    review_on = serializers.DateField(required=False)
+    publish_on = serializers.DateField(required=False)
+    fulfil_on = serializers.DateField(required=False)
+    evaluate_on = serializers.DateField(required=False)
+    ends_on = serializers.DateField(required=False)
+
+
+class NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ItemInputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, help_text=_("Give the id to keep an existing item (and its comments)."))
+    content = serializers.CharField(max_length=1000)
+    area = serializers.ChoiceField(choices=Area.choices)
+    kind = serializers.ChoiceField(choices=ItemKind.choices)
+    measures = serializers.CharField(max_length=1000)
+    deadline = serializers.DateField()
+    expected_effect = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    shortcoming = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+def file_url(request, attachment: Attachment) -> str:
+    return f"/u/{request.unit.slug}/files/{attachment.file.name}" if request is not None else attachment.file.name
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "url"]
+
+    def get_url(self, attachment) -> str:
+        return file_url(self.context.get("request"), attachment)
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    closed_by_name = serializers.CharField(source="closed_by.name", read_only=True, default=None)
+    close_attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PledgeItem
+        fields = [
+            "id", "position", "content", "area", "kind", "measures", "deadline", "expected_effect", "shortcoming",
+            "state", "review_comment", "rectify_by", "record_count", "last_record_on",
+            "closed_at", "closed_by", "closed_by_name", "close_evidence", "close_attachments",
+        ]
+
+
+class ItemRowSerializer(serializers.ModelSerializer):
+    """An item in lists and ledgers, with its pledge's subject."""
+
+    pledge_state = serializers.CharField(source="pledge.state")
+    subject = serializers.CharField(source="pledge.subject")
+    member = NamedSerializer(source="pledge.member", allow_null=True)
+    organization = NamedSerializer(source="pledge.organization")
+    closed_by_name = serializers.CharField(source="closed_by.name", read_only=True, default=None)
+
+    class Meta:
+        model = PledgeItem
+        fields = [
+            "id", "pledge", "pledge_state", "subject", "member", "organization", "content", "area", "kind", "measures",
+            "deadline", "expected_effect", "shortcoming", "state", "rectify_by", "record_count", "last_record_on",
+            "closed_at", "closed_by_name",
+        ]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.CharField(source="actor.name", read_only=True, default=None)
+
+    class Meta:
+        model = PledgeEvent
+        fields = ["id", "action", "item", "actor", "actor_name", "comment", "snapshot", "created_at"]
+
+
+class PledgeListSerializer(serializers.ModelSerializer):
+    member = NamedSerializer(allow_null=True)
+    organization = NamedSerializer()
+    round_theme = serializers.CharField(source="round.theme")
+    item_count = serializers.IntegerField(read_only=True)
+    closed_count = serializers.IntegerField(read_only=True)
+    overdue_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Pledge
+        fields = [
+            "id", "round", "round_theme", "subject", "member", "organization", "title", "state", "version",
+            "item_count", "closed_count", "overdue_count", "submitted_at", "approved_at", "published_at", "updated_at",
+        ]
+
+
+class PledgeDetailSerializer(PledgeListSerializer):
+    items = ItemSerializer(many=True, read_only=True)
+    events = EventSerializer(many=True, read_only=True)
+    co_members = NamedSerializer(many=True)
+    co_organizations = NamedSerializer(many=True)
+    reviewer_organization = NamedSerializer(allow_null=True)
+    reviewed_by_name = serializers.CharField(source="reviewed_by.name", default=None)
+    letter_url = serializers.SerializerMethodField()
+
+    class Meta(PledgeListSerializer.Meta):
+        fields = [f for f in PledgeListSerializer.Meta.fields if f not in ("item_count", "closed_count", "overdue_count")] + [
+            "items", "events", "co_members", "co_organizations", "reviewer_organization", "reviewed_by_name", "checklist", "letter_url",
+        ]
+
+    def get_letter_url(self, pledge) -> str | None:
+        if pledge.state not in (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED):
+            return None
+        return reverse("pledge-letter", kwargs={"pk": pledge.pk})
+
+
+class PledgeCreateSerializer(serializers.Serializer):
+    round = serializers.PrimaryKeyRelatedField(queryset=Round.objects.all())
+    subject = serializers.ChoiceField(choices=Pledge.Subject.choices, default=Pledge.Subject.MEMBER)
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all(), required=False, allow_null=True,
+                                                help_text=_("Unit admins may draft for a member; members draft their own."))
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), required=False, allow_null=True)
+    co_members = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all(), many=True, required=False)
+    co_organizations = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), many=True, required=False)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    items = ItemInputSerializer(many=True, max_length=MAX_ITEMS)
+
+
+class PledgeUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False, help_text=_("The version you edited; a newer one on the server gives 409."))
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    items = ItemInputSerializer(many=True, max_length=MAX_ITEMS, required=False)
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False)
+
+
+class ApproveSerializer(VersionSerializer):
+    checklist = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50,
+                                      help_text=_("Every point of the round's review checklist, confirmed."))
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReturnSerializer(VersionSerializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    item_comments = serializers.DictField(child=serializers.CharField(max_length=1000, allow_blank=True), required=False, default=dict,
+                                          help_text=_("Comments per item: {item id: comment}."))
+
+    def validate_item_comments(self, value):
+        try:
+            return {int(k): v for k, v in value.items()}
+        except (TypeError, ValueError):
+            raise serializers.ValidationError(_("Use item ids as keys.")) from None
+
+
+class RedoSerializer(VersionSerializer):
+    comment = serializers.CharField(max_length=2000)
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name", read_only=True, default=None)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressRecord
+        fields = ["id", "item", "recorded_on", "text", "author", "author_name", "attachments", "created_at"]
+
+
+class RecordInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+    recorded_on = serializers.DateField(required=False)
+    files = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_FILES, default=list)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RequiredCommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000)
+
+
+class CloseSerializer(serializers.Serializer):
+    evidence = serializers.CharField(max_length=2000)
+    files = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_FILES, default=list)
+
+
+class RectifySerializer(serializers.Serializer):
+    rectify_by = serializers.DateField()
+    comment = serializers.CharField(max_length=2000)
+
+
+class MemberLedgerSerializer(serializers.Serializer):
+    member = serializers.DictField()
+    round = serializers.DictField()
+    items = serializers.ListField(child=serializers.DictField())
+
+
+class PostAssignSerializer(serializers.Serializer):
+    post = serializers.CharField(max_length=100)

@@ -1,0 +1,499 @@
+"""Pledges over the API, for the mobile app and web clients. Thin: input serializer →
+service → output serializer. Lists and objects come from selectors scoped to what the
+caller may see (404 otherwise); steps with rules are explicit endpoints."""
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from jiannuo.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
+from tenants.organization.models import Member, Organization
+
+from .. import selectors, services
+from ..ledger import ledger_workbook, records_by_item
+from ..letter import pledge_letter_pdf
+from ..models import PHASE_FIELDS, Pledge, PledgeItem, Round
+from . import serializers as s
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ParticipantMixin(UnitScopedMixin):
+    """Unit views that act for a participant: every role may call; the services decide."""
+
+    write_roles = ("member",)
+
+    @cached_property
+    def who(self) -> selectors.Participant:
+        return selectors.participant_from_access(self.access)
+
+
+# ---------------------------------------------------------------- rules and rounds
+
+class RulesView(UnitScopedMixin, generics.RetrieveUpdateAPIView):
+    """The unit's rules for its next round. Everyone in the unit reads them; unit admins change them."""
+
+    serializer_class = s.RulesSerializer
+    permission_classes = [UnitPermission]
+
+    def get_object(self):
+        return selectors.rules_current()
+
+    def perform_update(self, serializer):
+        serializer.instance = services.rules_update(changes=serializer.validated_data)
+
+
+class RoundList(UnitScopedMixin, generics.ListCreateAPIView):
+    serializer_class = s.RoundSerializer
+    queryset = Round.objects.none()
+    filterset_fields = ["year"]
+    ordering_fields = ["year", "mobilise_on", "id"]
+
+    def get_queryset(self):
+        return selectors.round_list().order_by("-year", "-mobilise_on", "-id")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        round = services.round_open(year=data["year"], theme=data["theme"], dates={k: data[k] for k in PHASE_FIELDS})
+        serializer.instance = selectors.round_list().get(pk=round.pk)
+
+
+class RoundDetail(UnitScopedMixin, generics.RetrieveUpdateAPIView):
+    serializer_class = s.RoundSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.round_list()
+
+    @extend_schema(request=s.RoundUpdateSerializer, responses=s.RoundSerializer)
+    def patch(self, request, *args, **kwargs):
+        round = self.get_object()
+        form = s.RoundUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        theme = data.pop("theme", None)
+        services.round_update(round=round, theme=theme, dates=data)
+        return Response(s.RoundSerializer(self.get_queryset().get(pk=round.pk)).data)
+
+
+class RoundPublish(ParticipantMixin, APIView):
+    """Publish every approved pledge of the round at once (unit admins)."""
+
+    permission_classes = [UnitAdminOnly]
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request, pk: int):
+        round = get_object_or_404(Round.objects.all(), pk=pk)
+        count = services.round_publish_approved(round=round, who=self.who)
+        return Response({"published": count})
+
+
+# ---------------------------------------------------------------- pledges
+
+class PledgeFilter(django_filters.FilterSet):
+    round = django_filters.NumberFilter()
+    state = django_filters.MultipleChoiceFilter(choices=Pledge.State.choices)
+    subject = django_filters.ChoiceFilter(choices=Pledge.Subject.choices)
+    member = django_filters.NumberFilter()
+    branch = django_filters.NumberFilter(method="filter_branch", label=_("organisation (with everything below it)"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("has overdue items"))
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("only my own pledges"))
+
+    class Meta:
+        model = Pledge
+        fields = ["round", "state", "subject", "member"]
+
+    def filter_branch(self, queryset, name, value):
+        ids = selectors.subtree_ids([int(value)], selectors.organization_children())
+        return queryset.filter(organization_id__in=ids)
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Exists(PledgeItem.objects.filter(pledge_id=OuterRef("pk"), state=PledgeItem.State.OVERDUE))
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_mine(self, queryset, name, value):
+        member_id = self.request.parser_context["view"].who.member_id if self.request else None
+        return queryset.filter(member_id=member_id) if value else queryset
+
+
+class PledgeList(ParticipantMixin, generics.ListCreateAPIView):
+    """Pledges the caller may see; filter by round, branch, state, overdue, mine."""
+
+    queryset = Pledge.objects.none()
+    filterset_class = PledgeFilter
+    search_fields = ["title", "member__name", "organization__name"]
+    ordering_fields = ["id", "updated_at", "submitted_at", "state"]
+
+    def get_serializer_class(self):
+        return s.PledgeCreateSerializer if self.request.method == "POST" else s.PledgeListSerializer
+
+    def get_queryset(self):
+        return selectors.pledge_list_for_api(who=self.who).order_by("organization__sort_order", "organization_id", "member__name", "id")
+
+    @extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeDetailSerializer})
+    def post(self, request):
+        form = s.PledgeCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        pledge = services.pledge_create(
+            round=data["round"], who=self.who, items=data["items"], subject=data["subject"], member=data.get("member"),
+            organization=data.get("organization"), co_members=data.get("co_members", []),
+            co_organizations=data.get("co_organizations", []), title=data["title"],
+        )
+        return Response(_detail(self, pledge.pk), status=status.HTTP_201_CREATED)
+
+
+def _detail(view, pk: int) -> dict:
+    pledge = selectors.pledge_detail(who=view.who).get(pk=pk)
+    return s.PledgeDetailSerializer(pledge, context={"request": view.request}).data
+
+
+class PledgeDetail(ParticipantMixin, generics.RetrieveAPIView):
+    serializer_class = s.PledgeDetailSerializer
+
+    def get_queryset(self):
+        return selectors.pledge_detail(who=self.who)
+
+    @extend_schema(request=s.PledgeUpdateSerializer, responses=s.PledgeDetailSerializer)
+    def patch(self, request, pk: int):
+        pledge = self.get_object()
+        form = s.PledgeUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.pledge_update(pledge=pledge, who=self.who, **form.validated_data)
+        return Response(_detail(self, pk))
+
+    def delete(self, request, pk: int):
+        services.pledge_delete(pledge=self.get_object(), who=self.who)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PledgeStep(ParticipantMixin, APIView):
+    """Base of the steps of a pledge's life: find it among the visible ones, then call the service."""
+
+    form_class = s.VersionSerializer
+
+    def step(self, pledge: Pledge, data: dict) -> None:
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        pledge = get_object_or_404(selectors.pledge_list_visible_to(who=self.who), pk=pk)
+        form = self.form_class(data=request.data)
+        form.is_valid(raise_exception=True)
+        self.step(pledge, form.validated_data)
+        return Response(_detail(self, pk))
+
+
+class PledgeSubmit(PledgeStep):
+    @extend_schema(request=s.VersionSerializer, responses=s.PledgeDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, pledge, data):
+        services.pledge_submit(pledge=pledge, who=self.who, **data)
+
+
+class PledgeApprove(PledgeStep):
+    form_class = s.ApproveSerializer
+
+    @extend_schema(request=s.ApproveSerializer, responses=s.PledgeDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, pledge, data):
+        services.pledge_approve(pledge=pledge, who=self.who, **data)
+
+
+class PledgeReturn(PledgeStep):
+    form_class = s.ReturnSerializer
+
+    @extend_schema(request=s.ReturnSerializer, responses=s.PledgeDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, pledge, data):
+        services.pledge_return(pledge=pledge, who=self.who, **data)
+
+
+class PledgeRedo(PledgeStep):
+    form_class = s.RedoSerializer
+
+    @extend_schema(request=s.RedoSerializer, responses=s.PledgeDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, pledge, data):
+        services.pledge_return(pledge=pledge, who=self.who, redo=True, comment=data["comment"], version=data.get("version"))
+
+
+class PledgePublish(PledgeStep):
+    @extend_schema(request=None, responses=s.PledgeDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, pledge, data):
+        services.pledge_publish(pledge=pledge, who=self.who)
+
+
+class PledgeLetter(ParticipantMixin, APIView):
+    """The signed pledge letter (承诺书) as PDF, in triplicate, once the pledge is approved."""
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    def get(self, request, pk: int):
+        pledge = get_object_or_404(selectors.pledge_detail(who=self.who), pk=pk)
+        if pledge.state not in (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED):
+            return Response(
+                {"error": {"status": 409, "code": "conflict", "message": _("The pledge letter exists once the pledge is approved.")}},
+                status=status.HTTP_409_CONFLICT,
+            )
+        response = HttpResponse(pledge_letter_pdf(pledge=pledge, unit=self.unit), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="pledge-letter-{pledge.pk}.pdf"'
+        return response
+
+
+# ---------------------------------------------------------------- items and fulfilment
+
+class ItemFilter(django_filters.FilterSet):
+    round = django_filters.NumberFilter(field_name="pledge__round")
+    state = django_filters.MultipleChoiceFilter(choices=PledgeItem.State.choices)
+    member = django_filters.NumberFilter(field_name="pledge__member")
+    branch = django_filters.NumberFilter(method="filter_branch", label=_("organisation (with everything below it)"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue or rectifying"))
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("only my own items"))
+
+    class Meta:
+        model = PledgeItem
+        fields = ["round", "state", "member"]
+
+    def filter_branch(self, queryset, name, value):
+        ids = selectors.subtree_ids([int(value)], selectors.organization_children())
+        return queryset.filter(pledge__organization_id__in=ids)
+
+    def filter_overdue(self, queryset, name, value):
+        states = (PledgeItem.State.OVERDUE, PledgeItem.State.RECTIFYING)
+        return queryset.filter(state__in=states) if value else queryset.exclude(state__in=states)
+
+    def filter_mine(self, queryset, name, value):
+        member_id = self.request.parser_context["view"].who.member_id if self.request else None
+        return queryset.filter(pledge__member_id=member_id) if value else queryset
+
+
+class ItemList(ParticipantMixin, generics.ListAPIView):
+    """Items the caller may see — e.g. `?overdue=true` for the secretary's chase list."""
+
+    serializer_class = s.ItemRowSerializer
+    queryset = PledgeItem.objects.none()
+    filterset_class = ItemFilter
+    ordering_fields = ["deadline", "id", "state"]
+
+    def get_queryset(self):
+        return selectors.item_list_visible_to(who=self.who).select_related("closed_by").order_by("deadline", "id")
+
+
+class ItemMixin(ParticipantMixin):
+    def item(self, pk: int) -> PledgeItem:
+        return get_object_or_404(selectors.item_list_visible_to(who=self.who), pk=pk)
+
+
+class ItemRecords(ItemMixin, generics.GenericAPIView):
+    """An item's progress records; members add one with text, date and photos (multipart)."""
+
+    serializer_class = s.RecordSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    queryset = PledgeItem.objects.none()
+
+    def get(self, request, pk: int):
+        records = self.paginate_queryset(selectors.record_list(item=self.item(pk)))
+        return self.get_paginated_response(s.RecordSerializer(records, many=True, context={"request": request}).data)
+
+    @extend_schema(request={"multipart/form-data": s.RecordInputSerializer}, responses={201: s.RecordSerializer})
+    def post(self, request, pk: int):
+        item = self.item(pk)
+        form = s.RecordInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        record = services.record_add(item=item, who=self.who, text=data["text"], recorded_on=data.get("recorded_on") or timezone.localdate(), files=data["files"])
+        record = selectors.record_list(item=item).get(pk=record.pk)
+        return Response(s.RecordSerializer(record, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class ItemStep(ItemMixin, APIView):
+    form_class = s.CommentSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def step(self, item: PledgeItem, data: dict) -> None:
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        item = self.item(pk)
+        form = self.form_class(data=request.data)
+        form.is_valid(raise_exception=True)
+        self.step(item, form.validated_data)
+        fresh = selectors.item_list_visible_to(who=self.who).select_related("closed_by").get(pk=pk)
+        return Response(s.ItemRowSerializer(fresh).data)
+
+
+class ItemCloseRequest(ItemStep):
+    @extend_schema(request=s.CommentSerializer, responses=s.ItemRowSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, item, data):
+        services.item_request_close(item=item, who=self.who, comment=data["comment"])
+
+
+class ItemClose(ItemStep):
+    form_class = s.CloseSerializer
+
+    @extend_schema(request={"multipart/form-data": s.CloseSerializer, "application/json": s.CloseSerializer}, responses=s.ItemRowSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, item, data):
+        services.item_close(item=item, who=self.who, evidence=data["evidence"], files=data["files"])
+
+
+class ItemSendBack(ItemStep):
+    form_class = s.RequiredCommentSerializer
+
+    @extend_schema(request=s.RequiredCommentSerializer, responses=s.ItemRowSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, item, data):
+        services.item_send_back(item=item, who=self.who, comment=data["comment"])
+
+
+class ItemRectify(ItemStep):
+    form_class = s.RectifySerializer
+
+    @extend_schema(request=s.RectifySerializer, responses=s.ItemRowSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def step(self, item, data):
+        services.item_rectify(item=item, who=self.who, rectify_by=data["rectify_by"], comment=data["comment"])
+
+
+# ---------------------------------------------------------------- ledgers
+
+ROUND_PARAM = OpenApiParameter("round", int, description="Round id (default: the current round).")
+
+
+class LedgerMixin(ParticipantMixin):
+    def round(self) -> Round:
+        value = self.request.query_params.get("round")
+        if value:
+            if not value.isdigit():
+                raise Http404
+            return get_object_or_404(Round.objects.all(), pk=int(value))
+        round = selectors.round_current()
+        if round is None:
+            raise Http404
+        return round
+
+    def check_oversees(self, branch_id: int) -> None:
+        who = self.who
+        if not (who.sees_everything or branch_id in who.oversees_ids):
+            raise PermissionDenied(_("Only the branch's secretary, the secretaries above it and unit admins read this ledger."))
+
+    def export(self, title: str, items, filename: str) -> HttpResponse:
+        records = selectors.ledger_records(items=items)
+        content = ledger_workbook(title=title, items=items.iterator(chunk_size=2000), records=records.iterator(chunk_size=2000))
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class MemberLedger(LedgerMixin, APIView):
+    """One member's ledger: each item with its measures, deadline, records and close-out."""
+
+    def member(self, pk: int) -> Member:
+        member = get_object_or_404(Member.objects.select_related("branch"), pk=pk)
+        if member.pk != self.who.member_id:
+            self.check_oversees(member.branch_id)
+        return member
+
+    @extend_schema(parameters=[ROUND_PARAM], responses=s.MemberLedgerSerializer)
+    def get(self, request, pk: int):
+        member, round = self.member(pk), self.round()
+        items = list(selectors.ledger_items(round=round, member=member).prefetch_related("close_attachments"))
+        records = list(selectors.ledger_records(items=selectors.ledger_items(round=round, member=member)).prefetch_related("attachments"))
+        by_item = records_by_item(records)
+        context = {"request": request}
+        body = {
+            "member": {"id": member.pk, "name": member.name, "branch": member.branch.name, "post": member.post},
+            "round": {"id": round.pk, "year": round.year, "theme": round.theme},
+            "items": [
+                {**s.ItemSerializer(item, context=context).data, "pledge": item.pledge_id, "subject": item.pledge.subject,
+                 "records": s.RecordSerializer(by_item.get(item.pk, []), many=True, context=context).data}
+                for item in items
+            ],
+        }
+        return Response(body)
+
+
+class MemberLedgerExport(MemberLedger):
+    @extend_schema(parameters=[ROUND_PARAM], responses={(200, XLSX): bytes})
+    def get(self, request, pk: int):
+        member, round = self.member(pk), self.round()
+        title = _("Ledger of %(name)s — %(round)s") % {"name": member.name, "round": round}
+        return self.export(title, selectors.ledger_items(round=round, member=member), f"ledger-member-{member.pk}-{round.year}.xlsx")
+
+
+class BranchLedger(LedgerMixin, generics.GenericAPIView):
+    """A branch's ledger: every item of its members and of the branch, paginated; filter by state."""
+
+    serializer_class = s.ItemRowSerializer
+    queryset = PledgeItem.objects.none()
+    filterset_class = None
+
+    def branch_items(self, pk: int):
+        branch = get_object_or_404(Organization.objects.all(), pk=pk)
+        self.check_oversees(branch.pk)
+        round = self.round()
+        ids = selectors.subtree_ids([branch.pk], selectors.organization_children())
+        return branch, round, selectors.ledger_items(round=round, organization_ids=ids)
+
+    @extend_schema(parameters=[ROUND_PARAM, OpenApiParameter("state", str)], responses=s.ItemRowSerializer(many=True))
+    def get(self, request, pk: int):
+        _branch, _round, items = self.branch_items(pk)
+        state = request.query_params.get("state")
+        if state:
+            if state not in PledgeItem.State.values:
+                return Response({"error": {"status": 400, "code": "invalid", "message": _("Some fields are not valid."),
+                                           "fields": {"state": [_("Choose one of: %(states)s.") % {"states": ", ".join(PledgeItem.State.values)}]}}},
+                                status=status.HTTP_400_BAD_REQUEST)
+            items = items.filter(state=state)
+        page = self.paginate_queryset(items)
+        return self.get_paginated_response(s.ItemRowSerializer(page, many=True).data)
+
+
+class BranchLedgerExport(BranchLedger):
+    @extend_schema(parameters=[ROUND_PARAM], responses={(200, XLSX): bytes})
+    def get(self, request, pk: int):
+        branch, round, items = self.branch_items(pk)
+        title = _("Ledger of %(name)s — %(round)s") % {"name": branch.name, "round": round}
+        return self.export(title, items, f"ledger-branch-{branch.pk}-{round.year}.xlsx")
+
+
+class MemberPostAssign(ParticipantMixin, APIView):
+    """设岗定责: the secretary gives a member without a post one, before the member pledges."""
+
+    @extend_schema(request=s.PostAssignSerializer, responses={200: dict})
+    def post(self, request, pk: int):
+        member = get_object_or_404(Member.objects.all(), pk=pk)
+        form = s.PostAssignSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        member = services.member_post_assign(member=member, post=form.validated_data["post"], who=self.who)
+        return Response({"id": member.pk, "name": member.name, "post": member.post})

@@ -1,0 +1,171 @@
+"""Reads of rounds, pledges, items and ledgers in the current unit's schema.
+
+`Participant` answers "who is this caller here": their member record, the organisations
+they lead (with everything below them) and whether they run the unit. Every scope below
+is built from it, so a member never sees a draft that is not theirs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from tenants.organization.models import Member, Organization
+
+from .models import Attachment, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
+
+
+@dataclass(frozen=True)
+class Participant:
+    user_id: int | None
+    member: Member | None = None
+    is_unit_admin: bool = False
+    is_read_only: bool = False
+    led_ids: frozenset[int] = field(default_factory=frozenset)  # organisations led directly
+    oversees_ids: frozenset[int] = field(default_factory=frozenset)  # led ones and all below them
+
+    @property
+    def member_id(self) -> int | None:
+        return self.member.pk if self.member else None
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_unit_admin or self.is_read_only
+
+
+def organization_children() -> dict[int | None, list[int]]:
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Organization.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    return children
+
+
+def subtree_ids(roots: list[int], children: dict[int | None, list[int]]) -> set[int]:
+    ids, stack = set(), list(roots)
+    while stack:
+        pk = stack.pop()
+        if pk not in ids:
+            ids.add(pk)
+            stack.extend(children.get(pk, []))
+    return ids
+
+
+def participant_for(*, user_id: int | None, is_unit_admin: bool = False, is_read_only: bool = False) -> Participant:
+    member = Member.objects.select_related("branch").filter(user_id=user_id).first() if user_id else None
+    led: list[int] = list(Organization.objects.filter(secretary=member).values_list("pk", flat=True)) if member else []
+    oversees = subtree_ids(led, organization_children()) if led else set()
+    return Participant(user_id, member, is_unit_admin, is_read_only, frozenset(led), frozenset(oversees))
+
+
+def participant_from_access(access) -> Participant:
+    return participant_for(user_id=access.user_id, is_unit_admin=access.is_unit_admin, is_read_only=access.is_read_only)
+
+
+def rules_current() -> PledgeRules:
+    """The unit's rules for its next round; created with the defaults on first use."""
+    rules = PledgeRules.objects.order_by("pk").first()
+    if rules is None:
+        rules, _ = PledgeRules.objects.get_or_create(pk=1)
+    return rules
+
+
+def round_list() -> QuerySet[Round]:
+    return Round.objects.annotate(pledge_count=Count("pledges"))
+
+
+def round_current(*, today: date | None = None) -> Round | None:
+    """The round running today, else the latest one."""
+    today = today or timezone.localdate()
+    running = Round.objects.filter(mobilise_on__lte=today, ends_on__gte=today).order_by("-mobilise_on", "-id").first()
+    return running or Round.objects.order_by("-ends_on", "-id").first()
+
+
+def _pledge_base() -> QuerySet[Pledge]:
+    return Pledge.objects.select_related("round", "member", "organization", "reviewer_organization")
+
+
+def pledge_list_visible_to(*, who: Participant) -> QuerySet[Pledge]:
+    """Admins and county viewers: all. Members: their own, those they pledge together in,
+    those of the organisations they lead or review, and whatever is published."""
+    pledges = _pledge_base()
+    if who.sees_everything:
+        return pledges
+    visible = Q(state__in=(Pledge.State.PUBLISHED, Pledge.State.COMPLETED))
+    if who.member is not None:
+        visible |= Q(member_id=who.member_id) | Q(Exists(Pledge.co_members.through.objects.filter(pledge_id=OuterRef("pk"), member_id=who.member_id)))
+    if who.oversees_ids:
+        visible |= Q(organization_id__in=who.oversees_ids) | Q(reviewer_organization_id__in=who.oversees_ids)
+    return pledges.filter(visible)
+
+
+def pledge_list_for_api(*, who: Participant) -> QuerySet[Pledge]:
+    return pledge_list_visible_to(who=who).annotate(
+        item_count=Count("items", distinct=True),
+        closed_count=Count("items", filter=Q(items__state=PledgeItem.State.CLOSED), distinct=True),
+        overdue_count=Count("items", filter=Q(items__state=PledgeItem.State.OVERDUE), distinct=True),
+    )
+
+
+def pledge_detail(*, who: Participant) -> QuerySet[Pledge]:
+    return pledge_list_visible_to(who=who).prefetch_related(
+        Prefetch("items", queryset=PledgeItem.objects.select_related("closed_by").prefetch_related("close_attachments")),
+        Prefetch("events", queryset=PledgeEvent.objects.select_related("actor", "item")),
+        "co_members",
+        "co_organizations",
+    )
+
+
+def item_list_visible_to(*, who: Participant) -> QuerySet[PledgeItem]:
+    return PledgeItem.objects.select_related("pledge__round", "pledge__member", "pledge__organization").filter(
+        pledge__in=pledge_list_visible_to(who=who).values("pk")
+    )
+
+
+def record_list(*, item: PledgeItem) -> QuerySet[ProgressRecord]:
+    return ProgressRecord.objects.filter(item=item).select_related("author").prefetch_related("attachments")
+
+
+def ledger_items(*, round: Round, organization_ids: set[int] | None = None, member: Member | None = None) -> QuerySet[PledgeItem]:
+    """A ledger's rows: each item with its pledge, subject and verifier."""
+    items = PledgeItem.objects.filter(pledge__round=round).select_related("pledge__member", "pledge__organization", "closed_by")
+    if member is not None:
+        items = items.filter(
+            Q(pledge__member=member) | Q(Exists(Pledge.co_members.through.objects.filter(pledge_id=OuterRef("pledge_id"), member_id=member.pk)))
+        )
+    if organization_ids is not None:
+        items = items.filter(pledge__organization_id__in=organization_ids)
+    return items.order_by("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
+
+
+def ledger_records(*, items: QuerySet[PledgeItem]) -> QuerySet[ProgressRecord]:
+    return ProgressRecord.objects.filter(item__in=items.values("pk")).select_related("author").order_by("item_id", "recorded_on", "id")
+
+
+def attachment_list(*, record_ids: list[int]) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(record_id__in=record_ids)
+
+
+def board_pledges(*, round: Round) -> QuerySet[Pledge]:
+    """What the public board shows: published pledges only, never drafts or comments."""
+    return (
+        Pledge.objects.filter(round=round, state__in=(Pledge.State.PUBLISHED, Pledge.State.COMPLETED))
+        .select_related("member", "organization")
+        .prefetch_related(Prefetch("items", queryset=PledgeItem.objects.only(
+            "id", "pledge_id", "position", "content", "area", "kind", "deadline", "expected_effect", "state", "closed_at",
+        )))
+        .order_by("organization__sort_order", "organization_id", "subject", "member__name", "id")
+    )
+
+
+def members_without_record_in_month(*, round: Round, month_start: date) -> QuerySet[Member]:
+    """Members with an open published item and no progress record since the month began."""
+    open_items = PledgeItem.objects.filter(
+        pledge__round=round, pledge__state=Pledge.State.PUBLISHED, state__in=PledgeItem.OPEN_STATES,
+    )
+    has_open = Exists(open_items.filter(pledge__member_id=OuterRef("pk")))
+    recorded = Exists(
+        ProgressRecord.objects.filter(item__pledge__round=round, item__pledge__member_id=OuterRef("pk"), recorded_on__gte=month_start)
+    )
+    return Member.objects.filter(has_open, ~recorded, is_exempt=False, user_id__isnull=False)

@@ -1,0 +1,313 @@
+"""Pledges over the mobile API: the cycle as members and secretaries run it, errors, filters, query counts."""
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pledges.models import Pledge, PledgeItem
+from tenants.services import unit_run
+from tests.conftest import api_client_for, unit_url
+
+from .support import TODAY, member_items, round_around_today, round_dates
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _json_items(items):
+    return [{**i, "deadline": i["deadline"].isoformat()} for i in items]
+
+
+def _round_in_phase(admin, A, phase_today):
+    """Open a round over the API whose dates put today in the phase that `phase_today` was in."""
+    shift = TODAY - phase_today
+    dates = {k: (v + shift).isoformat() for k, v in round_dates().items()}
+    response = admin.post(unit_url(A, "rounds/"), {"year": TODAY.year, "theme": "API round", **dates}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_member_and_secretary_run_the_cycle_over_the_api(world, db):
+    from .support import IN_PROPOSE, IN_REVIEW
+
+    A = world["A"]
+    admin, member, secretary = api_client_for(A.admin), api_client_for(A.member), api_client_for(A.secretary)
+    round = _round_in_phase(admin, A, IN_PROPOSE)
+    assert round["phase"] == "propose" and round["rules"]["member_items_min"] == 2
+
+    items = _json_items(member_items(deadline=TODAY + timedelta(days=60)))
+    created = member.post(unit_url(A, "pledges/"), {"round": round["id"], "items": items}, format="json")
+    assert created.status_code == 201, created.content
+    pledge = created.json()
+    assert pledge["state"] == "draft" and len(pledge["items"]) == 3 and pledge["letter_url"] is None
+
+    submitted = member.post(unit_url(A, f"pledges/{pledge['id']}/submit/"), {"version": pledge["version"]}, format="json")
+    assert submitted.status_code == 200 and submitted.json()["state"] == "submitted"
+    again = member.post(unit_url(A, f"pledges/{pledge['id']}/submit/"), {}, format="json")
+    assert again.status_code == 409 and "已提交" in again.json()["error"]["message"]
+
+    first_item = pledge["items"][0]["id"]
+    returned = secretary.post(unit_url(A, f"pledges/{pledge['id']}/return/"),
+                              {"item_comments": {str(first_item): "说清楚走访哪些户"}}, format="json")
+    assert returned.status_code == 200
+    body = returned.json()
+    assert body["state"] == "returned" and body["items"][0]["review_comment"] == "说清楚走访哪些户"
+
+    edited_items = [{**items[0], "id": first_item, "content": "走访第三村民小组12户"}, *items[1:]]
+    edited = member.patch(unit_url(A, f"pledges/{pledge['id']}/"), {"items": edited_items, "version": body["version"]}, format="json")
+    assert edited.status_code == 200 and edited.json()["items"][0]["content"] == "走访第三村民小组12户"
+    stale = member.patch(unit_url(A, f"pledges/{pledge['id']}/"), {"title": "stale", "version": body["version"]}, format="json")
+    assert stale.status_code == 409
+
+    assert member.post(unit_url(A, f"pledges/{pledge['id']}/submit/"), {}, format="json").status_code == 200
+    refused = member.post(unit_url(A, f"pledges/{pledge['id']}/approve/"), {"checklist": round["rules"]["review_checklist"]}, format="json")
+    assert refused.status_code == 403 and refused.json()["error"]["message"]
+    half = secretary.post(unit_url(A, f"pledges/{pledge['id']}/approve/"), {"checklist": ["具体明确"]}, format="json")
+    assert half.status_code == 400 and "checklist" in half.json()["error"]["fields"]
+    # The review phase begins: the unit admin moves the round's dates.
+    shift = TODAY - IN_REVIEW
+    admin.patch(unit_url(A, f"rounds/{round['id']}/"), {k: (v + shift).isoformat() for k, v in round_dates().items()}, format="json")
+    approved = secretary.post(unit_url(A, f"pledges/{pledge['id']}/approve/"), {"checklist": round["rules"]["review_checklist"]}, format="json")
+    assert approved.status_code == 200, approved.content
+    detail = approved.json()
+    assert detail["state"] == "approved" and detail["letter_url"].endswith(f"/pledges/{pledge['id']}/letter/")
+    assert [e["action"] for e in detail["events"]] == ["create", "submit", "return", "comment", "edit", "submit", "approve"]
+
+
+def test_phase_and_state_errors_are_translated_conflicts(world, db):
+    A = world["A"]
+    member = api_client_for(A.member)
+    items = _json_items(member_items())
+    response = member.post(unit_url(A, "pledges/"), {"round": A.round_id, "items": items}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 409
+    assert "阶段" in response.json()["error"]["message"]  # "not possible in the 践诺 phase" in Chinese
+    english = member.post(unit_url(A, "pledges/"), {"round": A.round_id, "items": items}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert "phase" in english.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"items": [{"content": "x"}]}, "items.0.area"),
+    ({"items": [{**_json_items(member_items())[0], "deadline": "2026-02-30"}]}, "items.0.deadline"),
+    ({"items": [{**_json_items(member_items())[0], "kind": "bribe"}]}, "items.0.kind"),
+    ({"items": "not a list"}, "items"),
+    ({"round": "abc"}, "round"),
+])
+def test_bad_pledge_input_gets_field_errors_and_changes_nothing(world, db, payload, field):
+    A = world["A"]
+    before = _count_pledges(A)
+    body = {"round": A.round_id, "items": _json_items(member_items()), **payload}
+    response = api_client_for(A.member).post(unit_url(A, "pledges/"), body, format="json")
+    assert response.status_code == 400
+    assert any(name == field or name.startswith(field + ".") for name in response.json()["error"]["fields"])
+    assert _count_pledges(A) == before
+
+
+def _count_pledges(A) -> int:
+    with unit_run(A.unit):
+        return Pledge.objects.count()
+
+
+def test_progress_record_with_photo_from_the_phone(world, db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    A = world["A"]
+    member = api_client_for(A.member)
+    photo = SimpleUploadedFile("visit.png", PNG, content_type="image/png")
+    response = member.post(unit_url(A, f"items/{A.item_id}/records/"), {"text": "走访5户", "files": [photo]}, format="multipart")
+    assert response.status_code == 201, response.content
+    record = response.json()
+    assert record["attachments"][0]["content_type"] == "image/png"
+    assert record["attachments"][0]["url"].startswith("/u/unit-a/files/pledges/")
+    fake = SimpleUploadedFile("visit.jpg", b"GIF89a not allowed", content_type="image/jpeg")
+    refused = member.post(unit_url(A, f"items/{A.item_id}/records/"), {"text": "x", "files": [fake]}, format="multipart")
+    assert refused.status_code == 400 and "files.0" in refused.json()["error"]["fields"]
+    listed = member.get(unit_url(A, f"items/{A.item_id}/records/")).json()
+    assert listed["count"] == 1
+    # Someone else's item: the other member cannot record on it.
+    assert api_client_for(A.other_member).post(unit_url(A, f"items/{A.item_id}/records/"), {"text": "x"}, format="multipart").status_code == 403
+
+
+def test_secretary_closes_out_and_sends_back(world, db):
+    A = world["A"]
+    member, secretary = api_client_for(A.member), api_client_for(A.secretary)
+    member.post(unit_url(A, f"items/{A.item_id}/records/"), {"text": "完成"}, format="multipart")
+    assert member.post(unit_url(A, f"items/{A.item_id}/close-request/"), {}, format="json").json()["state"] == "close_requested"
+    back = secretary.post(unit_url(A, f"items/{A.item_id}/send-back/"), {"comment": ""}, format="json")
+    assert back.status_code == 400
+    closed = secretary.post(unit_url(A, f"items/{A.item_id}/close/"), {"evidence": "查看走访记录"}, format="json")
+    assert closed.status_code == 200 and closed.json()["state"] == "closed"
+    assert secretary.post(unit_url(A, f"items/{A.item_id}/close/"), {"evidence": "again"}, format="json").status_code == 409
+
+
+def test_secretary_sees_overdue_and_rectifying_items_of_the_branch(world, db):
+    from pledges.cadence import overdue_detect
+
+    A = world["A"]
+    with unit_run(A.unit):
+        PledgeItem.objects.filter(pk=A.item_id).update(deadline=TODAY - timedelta(days=1))
+        overdue_detect(today=TODAY)
+    secretary = api_client_for(A.secretary)
+    rows = secretary.get(unit_url(A, "items/?overdue=true")).json()["results"]
+    assert [r["id"] for r in rows] == [A.item_id] and rows[0]["state"] == "overdue"
+    rectify = secretary.post(unit_url(A, f"items/{A.item_id}/rectify/"), {"rectify_by": (TODAY + timedelta(days=7)).isoformat(), "comment": "一周内完成"}, format="json")
+    assert rectify.status_code == 200 and rectify.json()["state"] == "rectifying"
+    # An ordinary member of another branch sees only published items, and no overdue ones of others to chase.
+    other = api_client_for(A.other_member).get(unit_url(A, "pledges/?overdue=true&mine=true")).json()
+    assert other["count"] == 0
+
+
+def test_pledge_list_filters(world, db):
+    A = world["A"]
+    secretary = api_client_for(A.secretary)
+    assert secretary.get(unit_url(A, f"pledges/?round={A.round_id}&state=published")).json()["count"] == 1
+    assert secretary.get(unit_url(A, f"pledges/?branch={A.branch2_id}")).json()["count"] == 0
+    assert secretary.get(unit_url(A, f"pledges/?branch={A.branch_id}")).json()["count"] == 1
+    assert secretary.get(unit_url(A, "pledges/?state=draft")).json()["count"] == 0
+    assert api_client_for(A.member).get(unit_url(A, "pledges/?mine=true")).json()["results"][0]["id"] == A.pledge_id
+    assert secretary.get(unit_url(A, "pledges/?state=nonsense")).status_code == 400
+
+
+def test_members_see_drafts_only_of_their_own(world, db):
+    from .support import IN_PROPOSE, who
+    from pledges import services
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="Drafts")
+        services.pledge_create(round=round, who=who(A.other_member), items=member_items(), today=IN_PROPOSE)
+    mine = api_client_for(A.other_member).get(unit_url(A, f"pledges/?round={round.pk}")).json()
+    assert mine["count"] == 1
+    assert api_client_for(A.member).get(unit_url(A, f"pledges/?round={round.pk}")).json()["count"] == 0
+    # The secretary of branch 1 does not lead branch 2 either.
+    assert api_client_for(A.secretary).get(unit_url(A, f"pledges/?round={round.pk}")).json()["count"] == 0
+    assert api_client_for(A.admin).get(unit_url(A, f"pledges/?round={round.pk}")).json()["count"] == 1
+
+
+def _queries(client, path) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_list_queries_do_not_grow_with_page_size(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="Many")
+        from pledges import services
+        from tenants.organization.models import Member
+        from .support import IN_PROPOSE, who
+
+        admin = who(A.admin, admin=True)
+        for member in Member.objects.all():
+            services.pledge_create(round=round, who=admin, member=member, items=member_items(), today=IN_PROPOSE)
+    client = api_client_for(A.admin)
+    for path in ("pledges/", "items/", f"ledger/branches/{A.branch_id}/"):
+        small = _queries(client, unit_url(A, f"{path}?page_size=1&round={round.pk}" if "ledger" not in path else f"{path}?page_size=1"))
+        large = _queries(client, unit_url(A, f"{path}?page_size=100&round={round.pk}" if "ledger" not in path else f"{path}?page_size=100"))
+        assert small == large, path
+    one = _queries(client, unit_url(A, f"ledger/members/{A.member_ids[1]}/"))
+    with unit_run(A.unit):
+        from pledges import services
+        from .support import who
+
+        item = PledgeItem.objects.get(pk=A.item_id)
+        for _ in range(3):
+            services.record_add(item=item, who=who(A.member), text="又一次", recorded_on=TODAY)
+    assert _queries(client, unit_url(A, f"ledger/members/{A.member_ids[1]}/")) == one
+
+
+def test_ledgers_and_excel_exports(world, db):
+    import io
+
+    from openpyxl import load_workbook
+
+    A = world["A"]
+    with unit_run(A.unit):
+        from pledges import services
+        from .support import who
+
+        services.record_add(item=PledgeItem.objects.get(pk=A.item_id), who=who(A.member), text="走访记录一", recorded_on=TODAY)
+    member = api_client_for(A.member)
+    ledger = member.get(unit_url(A, f"ledger/members/{A.member_ids[1]}/")).json()
+    assert ledger["member"]["name"] == "A Member"
+    first = next(i for i in ledger["items"] if i["id"] == A.item_id)
+    assert first["records"][0]["text"] == "走访记录一"
+    # A member reads their own ledger, not a colleague's nor the branch's.
+    assert member.get(unit_url(A, f"ledger/members/{A.member_ids[2]}/")).status_code == 403
+    assert member.get(unit_url(A, f"ledger/branches/{A.branch_id}/")).status_code == 403
+    secretary = api_client_for(A.secretary)
+    rows = secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/")).json()
+    assert rows["count"] == 3 and rows["results"][0]["member"]["name"] == "A Member"
+    assert secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/?state=bogus")).status_code == 400
+    assert secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/?round=x")).status_code == 404
+    export = secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/export/"))
+    assert export.status_code == 200
+    book = load_workbook(io.BytesIO(export.content))
+    ledger_rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert ledger_rows[1][0] == "承诺主体" and any(r[2] == "A pledge item 1" for r in ledger_rows[2:])
+    records = list(book.worksheets[1].iter_rows(values_only=True))
+    assert any(r[3] == "走访记录一" for r in records[1:])
+
+
+def test_rules_are_read_by_members_and_changed_by_admins(world, db):
+    A = world["A"]
+    member, admin = api_client_for(A.member), api_client_for(A.admin)
+    rules = member.get(unit_url(A, "pledge-rules/")).json()
+    assert rules["member_items_min"] == 2 and rules["review_checklist"]
+    assert member.patch(unit_url(A, "pledge-rules/"), {"member_items_min": 1}, format="json").status_code == 403
+    bad = admin.patch(unit_url(A, "pledge-rules/"), {"member_items_min": 9}, format="json")
+    assert bad.status_code == 400 and "member_items_min" in bad.json()["error"]["fields"]
+    ok = admin.patch(unit_url(A, "pledge-rules/"), {"common_templates": {"agency_member": ["认真学习党章"]}, "monthly_reminder_day": 25}, format="json")
+    assert ok.status_code == 200 and ok.json()["monthly_reminder_day"] == 25
+
+
+def test_pledge_letter_is_a_pdf_once_approved(world, db):
+    A = world["A"]
+    response = api_client_for(A.member).get(unit_url(A, f"pledges/{A.pledge_id}/letter/"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_round_dates_must_follow_one_another(world, db):
+    A = world["A"]
+    dates = {k: v.isoformat() for k, v in round_dates().items()}
+    dates["review_on"] = dates["mobilise_on"]
+    response = api_client_for(A.admin).post(unit_url(A, "rounds/"), {"year": TODAY.year, "theme": "Bad", **dates}, format="json")
+    assert response.status_code == 400 and "review_on" in response.json()["error"]["fields"]
+    assert api_client_for(A.member).post(unit_url(A, "rounds/"), {"year": TODAY.year, "theme": "x", **dates}, format="json").status_code == 403
+
+
+def test_unit_admin_publishes_all_approved_pledges(world, db):
+    from .support import approved_pledge
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="Publish all")
+        approved_pledge(A, round)
+    response = api_client_for(A.admin).post(unit_url(A, f"rounds/{round.pk}/publish/"), {}, format="json")
+    # Today is in the fulfil phase of this round, when publishing is still allowed.
+    assert response.status_code == 200 and response.json() == {"published": 1}
+    assert api_client_for(A.secretary).post(unit_url(A, f"rounds/{round.pk}/publish/"), {}, format="json").status_code == 403
+
+
+
+def test_secretary_assigns_a_post_then_the_member_may_pledge(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        from tenants.organization.models import Member
+
+        Member.objects.filter(user_id=A.member.pk).update(post="")
+    secretary = api_client_for(A.secretary)
+    assert api_client_for(A.other_member).post(unit_url(A, f"members/{A.member_ids[1]}/post/"), {"post": "网格员"}, format="json").status_code == 403
+    assert secretary.post(unit_url(A, f"members/{A.member_ids[1]}/post/"), {"post": "  "}, format="json").status_code == 400
+    response = secretary.post(unit_url(A, f"members/{A.member_ids[1]}/post/"), {"post": "网格员"}, format="json")
+    assert response.status_code == 200 and response.json()["post"] == "网格员"
+    # The secretary of branch 1 does not assign posts in branch 2.
+    assert secretary.post(unit_url(A, f"members/{A.member_ids[2]}/post/"), {"post": "x"}, format="json").status_code == 403
+    with unit_run(A.unit):
+        from pledges import services
+
+        from .support import IN_PROPOSE, who
+
+        pledge = services.pledge_create(round=round_around_today(theme="After the post"), who=who(A.member), items=member_items(), today=IN_PROPOSE)
+        assert pledge.member.post == "网格员"
