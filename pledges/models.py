@@ -45,6 +45,41 @@ DEFAULT_CHECKLIST = [
 ]
 
 
+# Common-pledge texts per member tier (004: each tier has its own; figures from 003's
+# long-term mechanism). Units edit them in their rules.
+DEFAULT_COMMON_TEMPLATES = {
+    "county_leader": [
+        "带头学习贯彻党的理论和路线方针政策，全年学习笔记不少于3万字",
+        "带头深入基层调查研究，每年蹲点调研不少于2个月",
+        "带头遵守廉洁自律各项规定，管好亲属和身边工作人员",
+    ],
+    "township_leader": [
+        "带头学习，全年学习笔记不少于3万字",
+        "落实领导干部接待日制度，每月固定时间、地点接待群众",
+        "带头廉洁自律，不吃拿卡要，不推诿扯皮",
+    ],
+    "agency_member": [
+        "认真学习党章党规，全年集中学习不少于12个工作日",
+        "落实首问责任制，热情服务办事群众",
+        "严守工作纪律，按时办结承办事项",
+    ],
+    "institution_member": [
+        "全年集中学习不少于12个工作日，学习笔记不少于1.5万字",
+        "亮明党员身份，钻研业务，在岗位上作表率",
+        "遵守职业道德，廉洁从业",
+    ],
+    "enterprise_member": [
+        "全年集中学习不少于6天，学习笔记不少于1.5万字",
+        "立足岗位，带头安全生产、优质服务",
+        "遵章守纪，廉洁从业",
+    ],
+}
+
+
+def default_common_templates() -> dict[str, list[str]]:
+    return {tier: list(texts) for tier, texts in DEFAULT_COMMON_TEMPLATES.items()}
+
+
 def default_checklist() -> list[str]:
     return list(DEFAULT_CHECKLIST)
 
@@ -77,7 +112,7 @@ class PledgeRules(AuditedModel):
     areas = ArrayField(models.CharField(max_length=20, choices=Area.choices), verbose_name=_("areas in use"), default=default_areas)
     kinds = ArrayField(models.CharField(max_length=20, choices=ItemKind.choices), verbose_name=_("kinds in use"), default=default_kinds)
     common_templates = models.JSONField(
-        _("common-pledge templates per tier"), default=dict, blank=True,
+        _("common-pledge templates per tier"), default=default_common_templates, blank=True,
         help_text=_("For each member tier, the standard texts offered as common pledges."),
     )
     review_checklist = ArrayField(models.CharField(max_length=100), verbose_name=_("review checklist"), default=default_checklist, blank=True)
@@ -268,7 +303,8 @@ class PledgeItem(AuditedModel):
 
 class ProgressRecord(AuditedModel):
     item = models.ForeignKey(PledgeItem, verbose_name=_("pledge item"), on_delete=models.CASCADE, related_name="records")
-    author = models.ForeignKey(Member, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+")
+    # Empty when a unit admin without a member record writes it (e.g. for an organisation).
+    author = models.ForeignKey(Member, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_on = models.DateField(_("date"))
     text = models.TextField(_("what was done"), max_length=2000)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -134,6 +134,11 @@ def round_open(*, year: int, theme: str, dates: dict[str, date], campaign_id: in
     round = Round(year=year, theme=theme, campaign_id=campaign_id, rules=rules_snapshot(rules_current()), **{k: dates[k] for k in PHASE_FIELDS})
     round.full_clean()
     round.save()
+    # Mobilise (亮身份): every member with a login hears of the round and when to propose.
+    members = Member.objects.filter(status__in=(Member.Status.ACTIVE, Member.Status.MOBILE), user_id__isnull=False)
+    notify(recipient_ids=members.values_list("user_id", flat=True), title=_("New pledge round: %(theme)s") % {"theme": theme},
+           body=_("Propose your pledge between %(start)s and %(end)s.") % {"start": round.propose_on.isoformat(), "end": (round.publish_on).isoformat()},
+           dedupe_key=f"round-open:{round.pk}")
     return round
 
 
@@ -178,8 +183,8 @@ def can_review(*, pledge: Pledge, who: Participant) -> bool:
         return False
     if who.is_unit_admin:
         return True
-    if pledge.member_id is not None and pledge.member_id == who.member_id:
-        return False  # nobody reviews or closes their own pledge
+    if can_edit(pledge=pledge, who=who):
+        return False  # nobody reviews or closes out what they proposed
     return pledge.reviewer_organization_id is not None and pledge.reviewer_organization_id in who.oversees_ids
 
 
@@ -205,13 +210,16 @@ def reviewer_for(*, pledge: Pledge, rules: RoundRules) -> Organization | None:
         branch = _branch_of(pledge.organization)
         choice = rules.member_reviewer
         reviewer = branch if choice == Reviewer.BRANCH else branch.parent if choice == Reviewer.PARENT else None
-        # A secretary's own pledge goes to the organisation above (002: the upper secretary reviews secretaries).
-        if reviewer is not None and pledge.member_id and reviewer.secretary_id == pledge.member_id:
-            reviewer = reviewer.parent
-        return reviewer
-    if rules.organization_reviewer == Reviewer.UNIT_ADMIN:
-        return None
-    return pledge.organization.parent
+    elif rules.organization_reviewer == Reviewer.UNIT_ADMIN:
+        reviewer = None
+    else:
+        reviewer = pledge.organization.parent
+    # Nobody reviews what they proposed: a secretary's own pledge (or their organisation's)
+    # goes to the organisation above (002: the upper secretary reviews secretaries).
+    proposer = pledge.member_id if pledge.subject == Pledge.Subject.MEMBER else pledge.organization.secretary_id
+    while reviewer is not None and proposer is not None and reviewer.secretary_id == proposer:
+        reviewer = reviewer.parent
+    return reviewer
 
 
 def _is_leader(member: Member) -> bool:
@@ -256,7 +264,9 @@ def check_item_counts(*, pledge: Pledge, items: list[PledgeItem]) -> None:
     main = len(items) - corrections
     if pledge.subject in (Pledge.Subject.MEMBER, Pledge.Subject.COLLECTIVE):
         low, high = rules.member_items_min, rules.member_items_max
-        c_low, c_high = rules.corrections_min, rules.corrections_max
+        # Correcting shortcomings is personal (001): required of each member, optional together.
+        c_low = rules.corrections_min if pledge.subject == Pledge.Subject.MEMBER else 0
+        c_high = rules.corrections_max
         member = pledge.member
         if member is not None and _is_leader(member):
             low, high = low + rules.leader_extra_items, high + rules.leader_extra_items

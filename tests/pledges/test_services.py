@@ -277,3 +277,61 @@ def test_overdue_items_are_chased_and_rectified(world, db):
         assert PledgeItem.objects.get(pk=overdue.pk).state == PledgeItem.State.RECTIFYING
         assert overdue_detect(today=TODAY + timedelta(days=11)) == 1
         assert PledgeItem.objects.get(pk=overdue.pk).state == PledgeItem.State.OVERDUE
+
+
+def test_opening_a_round_tells_every_member_with_a_login(world, db):
+    from notifications.models import Notification
+    from notifications.services import outbox_deliver_pending
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="Year of service")
+        outbox_deliver_pending()
+        told = set(Notification.objects.filter(title__contains="Year of service").values_list("recipient_id", flat=True))
+        assert told == {A.secretary.pk, A.member.pk, A.other_member.pk}
+        assert round.rules["common_templates"]["agency_member"]  # the default texts travel with the round
+
+
+def test_organisation_and_collective_pledges_go_to_the_level_above(world, db):
+    from tenants.organization.models import Organization
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today()
+        branch = Organization.objects.get(pk=A.branch_id)
+        deeds = [item("deed", "service", content=f"Deed {i}") for i in range(3)]
+        org_pledge = services.pledge_create(round=round, who=who(A.secretary), subject=Pledge.Subject.ORGANIZATION, organization=branch, items=deeds, today=IN_PROPOSE)
+        services.pledge_submit(pledge=org_pledge, who=who(A.secretary), today=IN_PROPOSE)
+        assert Pledge.objects.get(pk=org_pledge.pk).reviewer_organization_id == A.committee_id
+        with pytest.raises(PermissionDenied):  # the branch secretary proposed it and cannot approve it
+            services.pledge_approve(pledge=org_pledge, who=who(A.secretary), checklist=rules_current().review_checklist, today=IN_REVIEW)
+
+        members = list(Member.objects.filter(branch_id=A.branch_id))
+        with pytest.raises(PermissionDenied):  # only the organisation's secretary proposes for it
+            services.pledge_create(round=round, who=who(A.member), subject=Pledge.Subject.COLLECTIVE, organization=branch, co_members=members, items=member_items(corrections=0), today=IN_PROPOSE)
+        collective = services.pledge_create(round=round, who=who(A.secretary), subject=Pledge.Subject.COLLECTIVE, organization=branch,
+                                            co_members=members, items=member_items(corrections=0), today=IN_PROPOSE)
+        services.pledge_submit(pledge=collective, who=who(A.secretary), today=IN_PROPOSE)  # corrections are personal, not required here
+        assert Pledge.objects.get(pk=collective.pk).reviewer_organization_id == A.committee_id
+        services.pledge_approve(pledge=collective, who=who(A.admin, admin=True), checklist=rules_current().review_checklist, today=IN_REVIEW)
+        services.pledge_publish(pledge=collective, who=who(A.admin, admin=True), today=IN_PUBLISH)
+        # A member pledging together records progress; the unit admin may record too (no member record of their own).
+        first = collective.items.first()
+        services.record_add(item=first, who=who(A.member), text="一起走访", recorded_on=TODAY, today=IN_FULFIL)
+        record = services.record_add(item=first, who=who(A.admin, admin=True), text="单位补记", recorded_on=TODAY, today=IN_FULFIL)
+        assert record.author is None
+        with pytest.raises(PermissionDenied):
+            services.record_add(item=first, who=who(A.other_member), text="not mine", recorded_on=TODAY, today=IN_FULFIL)
+
+
+def test_a_collective_pledge_names_members_of_the_organisation(world, db):
+    from tenants.organization.models import Organization
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today()
+        outsider = Member.objects.get(pk=A.member_ids[2])  # in branch 2
+        with pytest.raises(ValidationError, match="belongs to the organisation"):
+            services.pledge_create(round=round, who=who(A.secretary), subject=Pledge.Subject.COLLECTIVE,
+                                   organization=Organization.objects.get(pk=A.branch_id), co_members=[member_of(A.member), outsider],
+                                   items=member_items(), today=IN_PROPOSE)

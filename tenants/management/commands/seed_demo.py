@@ -1,6 +1,8 @@
 """Demo data for `make run`: a province, a city, two counties, five units with
-organisation trees, members, logins and figures. Safe to run again (it skips what exists)."""
+organisation trees, members, logins and figures, each unit in the middle of this
+year's pledge round (pledges/demo.py). Safe to run again (it skips what exists)."""
 import random
+import time
 from datetime import date
 
 from django.contrib.auth.hashers import make_password
@@ -12,6 +14,7 @@ from audit.context import acting
 from notifications.services import notify, outbox_deliver_pending
 from oversight.models import Jurisdiction
 from oversight.services import jurisdiction_create, unit_figures_refresh
+from pledges.demo import demo_pledges_seed
 from tenants.models import Unit
 from tenants.organization.models import Member, Organization
 from tenants.organization.services import member_create, organization_create, organization_update
@@ -49,10 +52,23 @@ class Command(BaseCommand):
             self._people_above(counties)
             phone_counter = iter(range(1, 100000))
             for spec in UNITS:
-                if Unit.objects.filter(slug=spec[0]).exists():
+                unit = Unit.objects.filter(slug=spec[0]).first()
+                created = unit is None
+                if created:
+                    unit = self._unit(spec, counties, rng, phone_counter)
+                else:
                     self.stdout.write(f"unit {spec[0]} exists, skipped")
-                    continue
-                self._unit(spec, counties, rng, phone_counter)
+                # 红星镇 is the showcase, with a record every month on every item. Elsewhere each item has
+                # one record in one of the months, about a record a month per member (每月一记实): quicker to seed.
+                started = time.monotonic()
+                pledges = demo_pledges_seed(unit=unit, records_per_item=3 if unit.slug == "hongxing" else 1)
+                if pledges is not None:
+                    self.stdout.write(f"unit {unit.slug}: pledge round seeded in {time.monotonic() - started:.1f} s "
+                                      f"({', '.join(f'{k} {v}' for k, v in pledges.items())})")
+                if created or pledges is not None:
+                    with unit_run(unit):
+                        outbox_deliver_pending()  # the welcome, review and close-out messages reach the inboxes
+                        unit_figures_refresh()
         self.stdout.write(self.style.SUCCESS("demo data ready"))
 
     def _jurisdictions(self):
@@ -112,7 +128,5 @@ class Command(BaseCommand):
             organization_update(organization=committee, secretary=Member.objects.filter(branch__parent=committee).order_by("id").first())
             User.objects.filter(pk__in=recipients).update(password=self.password_hash)
             notify(recipient_ids=recipients, title=f"欢迎使用{name}践诺平台", body="请在本轮承诺开始前核对个人信息。", dedupe_key=f"demo-welcome-{slug}")
-        with unit_run(unit):
-            outbox_deliver_pending()
-            unit_figures_refresh()
         self.stdout.write(f"unit {slug} created")
+        return unit
