@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # Picks DATABASE_URL / REDIS_URL: given ones, local defaults, or embedded servers under .data/
 SERVICES = eval "$$($(PY) deploy/services.py ensure)"
 
-.PHONY: run test serve install services stop migrate bench-provisioning clean-data
+.PHONY: run test serve install services stop migrate bench-provisioning bench-pledges clean-data
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,6 @@ migrate: install
 
 bench-provisioning: install
 	@$(SERVICES) && $(PY) deploy/bench/provisioning.py
+
+bench-pledges: install
+	@$(SERVICES) && $(PY) deploy/bench/pledges.py

@@ -269,6 +269,13 @@ def test_unit_console_pages_stay_in_their_unit(world, db):
         f"/u/unit-a/admin/organization/member/{world['A'].member_ids[1]}/change/",
         "/u/unit-a/admin/organization/organization/",
         "/u/unit-a/admin/audit/auditentry/",
+        "/u/unit-a/admin/pledges/round/",
+        f"/u/unit-a/admin/pledges/round/{world['A'].round_id}/change/",
+        "/u/unit-a/admin/pledges/pledge/",
+        f"/u/unit-a/admin/pledges/pledge/{world['A'].pledge_id}/change/",
+        "/u/unit-a/admin/pledges/pledgeitem/",
+        "/u/unit-a/admin/pledges/progressrecord/",
+        "/u/unit-a/admin/pledges/bulletin/",
     ]
     for page in pages:
         response = browser.get(page)
