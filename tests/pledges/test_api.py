@@ -311,3 +311,26 @@ def test_secretary_assigns_a_post_then_the_member_may_pledge(world, db):
 
         pledge = services.pledge_create(round=round_around_today(theme="After the post"), who=who(A.member), items=member_items(), today=IN_PROPOSE)
         assert pledge.member.post == "网格员"
+
+
+HUGE = "99999999999999999999"  # beyond a bigint: must be "not found" or "invalid", never a crash
+
+
+@pytest.mark.parametrize("path, expected", [
+    (f"pledges/?round={HUGE}", 200), (f"pledges/?branch={HUGE}", 200), (f"items/?round={HUGE}", 200),
+    (f"ledger/members/{HUGE}/", 404), (f"pledges/{HUGE}/", 404), (f"items/{HUGE}/records/", 404),
+    (f"pledges/{HUGE}/letter/", 404), ("items/?state=x", 400),
+])
+def test_odd_ids_and_filters_are_answered_cleanly(world, db, path, expected):
+    A = world["A"]
+    assert api_client_for(A.admin).get(unit_url(A, path)).status_code == expected
+
+
+def test_odd_dates_and_ids_in_bodies_are_400s(world, db):
+    A = world["A"]
+    admin = api_client_for(A.admin)
+    assert admin.post(unit_url(A, "pledges/"), {"round": HUGE, "items": []}, format="json").status_code == 400
+    assert admin.post(unit_url(A, "pledges/"), {"round": A.round_id, "co_members": [HUGE], "items": []}, format="json").status_code == 400
+    assert admin.patch(unit_url(A, f"rounds/{A.round_id}/"), {"ends_on": "0001-01-01"}, format="json").status_code == 400
+    assert admin.post(unit_url(A, f"items/{A.item_id}/records/"), {"text": "x", "recorded_on": "0001-01-01"}, format="json").status_code == 400
+    assert admin.patch(unit_url(A, "pledge-rules/"), {"attachment_max_mb": 99999}, format="json").status_code == 400
