@@ -169,3 +169,42 @@ def members_without_record_in_month(*, round: Round, month_start: date) -> Query
         ProgressRecord.objects.filter(item__pledge__round=round, item__pledge__member_id=OuterRef("pk"), recorded_on__gte=month_start)
     )
     return Member.objects.filter(has_open, ~recorded, is_exempt=False, user_id__isnull=False)
+
+
+def round_progress(*, round: Round, branch_ids: set[int] | None = None) -> list[dict]:
+    """Per branch: members (exempt, without a post), pledges by state, items by state — three grouped queries."""
+    branches = Organization.objects.filter(kind=Organization.Kind.BRANCH).order_by("sort_order", "id")
+    if branch_ids is not None:
+        branches = branches.filter(pk__in=branch_ids)
+    enrolled = (Member.Status.ACTIVE, Member.Status.MOBILE)
+    members = {
+        row["branch_id"]: row
+        for row in Member.objects.filter(status__in=enrolled).values("branch_id").annotate(
+            total=Count("id"), exempt=Count("id", filter=Q(is_exempt=True)), without_post=Count("id", filter=Q(post="")),
+        )
+    }
+    pledges: dict[int, dict[str, int]] = {}
+    for row in Pledge.objects.filter(round=round, subject=Pledge.Subject.MEMBER).values("organization_id", "state").annotate(n=Count("id")):
+        pledges.setdefault(row["organization_id"], {})[row["state"]] = row["n"]
+    items: dict[int, dict[str, int]] = {}
+    for row in PledgeItem.objects.filter(pledge__round=round).values("pledge__organization_id", "state").annotate(n=Count("id")):
+        items.setdefault(row["pledge__organization_id"], {})[row["state"]] = row["n"]
+    rows = []
+    for branch in branches:
+        m = members.get(branch.pk, {"total": 0, "exempt": 0, "without_post": 0})
+        by_state = pledges.get(branch.pk, {})
+        rows.append({
+            "branch": {"id": branch.pk, "name": branch.name},
+            "members": m["total"], "exempt": m["exempt"], "without_post": m["without_post"],
+            "pledged": sum(by_state.values()), "pledges": by_state, "items": items.get(branch.pk, {}),
+        })
+    return rows
+
+
+def members_not_pledged(*, round: Round, branch_id: int) -> QuerySet[Member]:
+    """Who in the branch still has to pledge: enrolled, not exempt, no pledge of their own in the round."""
+    return (
+        Member.objects.filter(branch_id=branch_id, status__in=(Member.Status.ACTIVE, Member.Status.MOBILE), is_exempt=False)
+        .exclude(Exists(Pledge.objects.filter(round=round, member_id=OuterRef("pk"))))
+        .order_by("name", "id")
+    )

@@ -45,6 +45,7 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "pledge-rules": UnitRoute(lambda w: "pledge-rules/", ("GET", "PUT", "PATCH")),
     "round-list": UnitRoute(lambda w: "rounds/", ("GET", "POST"), is_list=True),
     "round-detail": UnitRoute(lambda w: f"rounds/{w.round_id}/", ("GET", "PATCH")),
+    "round-progress": UnitRoute(lambda w: f"rounds/{w.round_id}/progress/?branch={w.branch_id}", ("GET",)),
     "round-publish": UnitRoute(lambda w: f"rounds/{w.round_id}/publish/", ("POST",)),
     "pledge-list": UnitRoute(lambda w: "pledges/", ("GET", "POST"), is_list=True),
     "pledge-detail": UnitRoute(lambda w: f"pledges/{w.pledge_id}/", ("GET", "PATCH", "DELETE")),

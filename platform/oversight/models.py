@@ -43,6 +43,13 @@ class UnitFigures(models.Model):
     active_members = models.PositiveIntegerField(_("active members"), default=0)
     mobile_members = models.PositiveIntegerField(_("mobile members"), default=0)
     branches = models.PositiveIntegerField(_("branches"), default=0)
+    # The unit's current pledge round (DOMAIN.md: roll-ups follow the hierarchy).
+    round_theme = models.CharField(_("current round"), max_length=200, blank=True)
+    round_phase = models.CharField(_("phase"), max_length=20, blank=True)
+    members_pledged = models.PositiveIntegerField(_("members who pledged"), default=0)
+    pledge_items = models.PositiveIntegerField(_("pledge items"), default=0)
+    items_closed = models.PositiveIntegerField(_("items closed out"), default=0)
+    items_overdue = models.PositiveIntegerField(_("items overdue"), default=0)
     refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
 
     class Meta:

@@ -29,9 +29,24 @@ def jurisdiction_create(*, name: str, code: str, level: str, parent: Jurisdictio
 
 def unit_figures_refresh() -> UnitFigures:
     """Runs in a unit's schema; writes that unit's own row of the public figures table."""
+    from pledges.models import Pledge, PledgeItem
+    from pledges.selectors import round_current
     from tenants.organization.models import Member, Organization
 
     unit = connection.tenant
+    today = timezone.localdate()
+    round = round_current(today=today)
+    pledge_figures = {"round_theme": "", "round_phase": "", "members_pledged": 0, "pledge_items": 0, "items_closed": 0, "items_overdue": 0}
+    if round is not None:
+        items = PledgeItem.objects.filter(pledge__round=round).aggregate(
+            total=Count("id"), closed=Count("id", filter=Q(state=PledgeItem.State.CLOSED)),
+            overdue=Count("id", filter=Q(state=PledgeItem.State.OVERDUE)),
+        )
+        pledge_figures = {
+            "round_theme": round.theme, "round_phase": round.phase_on(today),
+            "members_pledged": Pledge.objects.filter(round=round, subject=Pledge.Subject.MEMBER).exclude(state=Pledge.State.DRAFT).count(),
+            "pledge_items": items["total"], "items_closed": items["closed"], "items_overdue": items["overdue"],
+        }
     members = Member.objects.aggregate(
         total=Count("id"),
         active=Count("id", filter=Q(status=Member.Status.ACTIVE)),
@@ -44,6 +59,7 @@ def unit_figures_refresh() -> UnitFigures:
             "active_members": members["active"],
             "mobile_members": members["mobile"],
             "branches": Organization.objects.filter(kind=Organization.Kind.BRANCH).count(),
+            **pledge_figures,
             "refreshed_at": timezone.now(),
         },
     )

@@ -6,6 +6,7 @@ urlpatterns = [
     path("pledge-rules/", views.RulesView.as_view(), name="pledge-rules"),
     path("rounds/", views.RoundList.as_view(), name="round-list"),
     path("rounds/<int:pk>/", views.RoundDetail.as_view(), name="round-detail"),
+    path("rounds/<int:pk>/progress/", views.RoundProgress.as_view(), name="round-progress"),
     path("rounds/<int:pk>/publish/", views.RoundPublish.as_view(), name="round-publish"),
     path("pledges/", views.PledgeList.as_view(), name="pledge-list"),
     path("pledges/<int:pk>/", views.PledgeDetail.as_view(), name="pledge-detail"),

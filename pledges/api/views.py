@@ -99,6 +99,31 @@ class RoundPublish(ParticipantMixin, APIView):
         return Response({"published": count})
 
 
+class RoundProgress(ParticipantMixin, APIView):
+    """How far each branch is in the round: who has pledged, who has not (and why), items by state.
+    Unit admins and county viewers see every branch; secretaries the branches they lead."""
+
+    @extend_schema(parameters=[OpenApiParameter("branch", int, description="Also list who in this branch has not pledged yet.")],
+                   responses={200: dict})
+    def get(self, request, pk: int):
+        round = get_object_or_404(Round.objects.all(), pk=pk)
+        who = self.who
+        if not who.sees_everything and not who.oversees_ids:
+            raise PermissionDenied(_("Only secretaries and unit admins follow a round's progress."))
+        scope = None if who.sees_everything else set(who.oversees_ids)
+        body = {"round": {"id": round.pk, "theme": round.theme, "phase": round.phase_on(timezone.localdate())},
+                "branches": selectors.round_progress(round=round, branch_ids=scope)}
+        branch = request.query_params.get("branch")
+        if branch is not None:
+            if not branch.isdigit() or (scope is not None and int(branch) not in scope):
+                raise Http404
+            body["not_pledged"] = [
+                {"id": m.pk, "name": m.name, "post": m.post, "needs_post": not m.post.strip()}
+                for m in selectors.members_not_pledged(round=round, branch_id=int(branch))
+            ]
+        return Response(body)
+
+
 # ---------------------------------------------------------------- pledges
 
 class PledgeFilter(django_filters.FilterSet):

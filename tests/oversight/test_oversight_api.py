@@ -31,7 +31,11 @@ def test_rollup_sums_unit_figures_within_jurisdiction(world, db):
         with unit_run(world[key].unit):
             unit_figures_refresh()
     k1 = api_client_for(world.county_admin_k1).get("/api/v1/oversight/rollup/").json()
-    assert k1 == {"units": 2, "members": 6, "active_members": 6, "mobile_members": 0, "branches": 4}
+    # Each unit of the world has one member with a published pledge of 3 items in its current round.
+    assert k1 == {"units": 2, "members": 6, "active_members": 6, "mobile_members": 0, "branches": 4,
+                  "members_pledged": 2, "pledge_items": 6, "items_closed": 0, "items_overdue": 0}
+    unit_a = api_client_for(world.county_admin_k1).get("/api/v1/oversight/units/unit-a/").json()
+    assert unit_a["round_theme"] == "A Round" and unit_a["round_phase"] == "fulfil" and unit_a["pledge_items"] == 3
     city = api_client_for(world.city_admin).get("/api/v1/oversight/rollup/?county=k2").json()
     assert city["units"] == 1 and city["members"] == 3
 

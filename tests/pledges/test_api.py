@@ -334,3 +334,22 @@ def test_odd_dates_and_ids_in_bodies_are_400s(world, db):
     assert admin.patch(unit_url(A, f"rounds/{A.round_id}/"), {"ends_on": "0001-01-01"}, format="json").status_code == 400
     assert admin.post(unit_url(A, f"items/{A.item_id}/records/"), {"text": "x", "recorded_on": "0001-01-01"}, format="json").status_code == 400
     assert admin.patch(unit_url(A, "pledge-rules/"), {"attachment_max_mb": 99999}, format="json").status_code == 400
+
+
+def test_round_progress_shows_who_has_not_pledged(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        from tenants.organization.models import Member
+
+        Member.objects.filter(pk=A.member_ids[0]).update(post="")  # the secretary has no post yet, and no pledge
+    secretary = api_client_for(A.secretary)
+    body = secretary.get(unit_url(A, f"rounds/{A.round_id}/progress/?branch={A.branch_id}")).json()
+    assert [b["branch"]["id"] for b in body["branches"]] == [A.branch_id]  # branch 2 is not theirs
+    row = body["branches"][0]
+    assert row["members"] == 2 and row["pledged"] == 1 and row["pledges"] == {"published": 1} and row["without_post"] == 1
+    assert row["items"] == {"in_progress": 3}
+    assert body["not_pledged"] == [{"id": A.member_ids[0], "name": "A Secretary", "post": "", "needs_post": True}]
+    assert secretary.get(unit_url(A, f"rounds/{A.round_id}/progress/?branch={A.branch2_id}")).status_code == 404
+    admin_rows = api_client_for(A.admin).get(unit_url(A, f"rounds/{A.round_id}/progress/")).json()["branches"]
+    assert len(admin_rows) == 2
+    assert api_client_for(A.member).get(unit_url(A, f"rounds/{A.round_id}/progress/")).status_code == 403

@@ -26,11 +26,20 @@ class OverseenUnitSerializer(serializers.ModelSerializer):
     active_members = serializers.IntegerField(source="figures.active_members", default=0)
     mobile_members = serializers.IntegerField(source="figures.mobile_members", default=0)
     branches = serializers.IntegerField(source="figures.branches", default=0)
+    round_theme = serializers.CharField(source="figures.round_theme", default="")
+    round_phase = serializers.CharField(source="figures.round_phase", default="")
+    members_pledged = serializers.IntegerField(source="figures.members_pledged", default=0)
+    pledge_items = serializers.IntegerField(source="figures.pledge_items", default=0)
+    items_closed = serializers.IntegerField(source="figures.items_closed", default=0)
+    items_overdue = serializers.IntegerField(source="figures.items_overdue", default=0)
     figures_refreshed_at = serializers.DateTimeField(source="figures.refreshed_at", default=None)
 
     class Meta:
         model = Unit
-        fields = ["slug", "name", "kind", "county", "status", "members", "active_members", "mobile_members", "branches", "figures_refreshed_at"]
+        fields = [
+            "slug", "name", "kind", "county", "status", "members", "active_members", "mobile_members", "branches",
+            "round_theme", "round_phase", "members_pledged", "pledge_items", "items_closed", "items_overdue", "figures_refreshed_at",
+        ]
 
 
 class JurisdictionList(generics.ListAPIView):
@@ -66,6 +75,10 @@ class RollupSerializer(serializers.Serializer):
     active_members = serializers.IntegerField()
     mobile_members = serializers.IntegerField()
     branches = serializers.IntegerField()
+    members_pledged = serializers.IntegerField()
+    pledge_items = serializers.IntegerField()
+    items_closed = serializers.IntegerField()
+    items_overdue = serializers.IntegerField()
 
 
 class Rollup(APIView):
@@ -81,6 +94,8 @@ class Rollup(APIView):
         totals = Unit.objects.filter(pk__in=units.values("pk")).aggregate(
             members=Sum("figures__members"), active_members=Sum("figures__active_members"),
             mobile_members=Sum("figures__mobile_members"), branches=Sum("figures__branches"),
+            members_pledged=Sum("figures__members_pledged"), pledge_items=Sum("figures__pledge_items"),
+            items_closed=Sum("figures__items_closed"), items_overdue=Sum("figures__items_overdue"),
         )
         return Response({"units": units.count(), **{k: v or 0 for k, v in totals.items()}})
 
