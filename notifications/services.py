@@ -41,11 +41,26 @@ def outbox_enqueue(*, topic: str, payload: dict, dedupe_key: str | None = None) 
             # A concurrent caller enqueued the same key first.
             return OutboxMessage.objects.get(dedupe_key=dedupe_key)
 
+    _nudge_delivery()
+    return message
+
+
+def _nudge_delivery() -> None:
+    """After commit, ask a worker to deliver — once per transaction, however many messages
+    it recorded. A nudge only: the periodic sweep delivers anything a lost nudge left behind."""
+    from django.db import connection
+
     from .tasks import deliver_outbox
 
-    # A nudge only: the periodic sweep delivers anything a lost nudge left behind.
-    transaction.on_commit(lambda: deliver_outbox.delay())
-    return message
+    # Callbacks of rolled-back savepoints leave this list, so a pending nudge here will run.
+    if any(getattr(entry[1], "outbox_nudge", False) for entry in connection.run_on_commit):
+        return
+
+    def nudge():
+        deliver_outbox.delay()
+
+    nudge.outbox_nudge = True
+    transaction.on_commit(nudge)
 
 
 def notify(*, recipient_ids: Iterable[int], title: str, body: str = "", dedupe_key: str | None = None) -> OutboxMessage:

@@ -64,33 +64,37 @@ def _secretary_user_ids(organization: Organization) -> list[int]:
     return list(Member.objects.filter(pk=organization.secretary_id, user_id__isnull=False).values_list("user_id", flat=True))
 
 
-def overdue_detect(*, today: date) -> int:
-    """Open items past their deadline (or rectification date) become overdue."""
-    due = Coalesce("rectify_by", "deadline")
-    candidates = (
-        PledgeItem.objects.annotate(due=due)
-        .filter(state__in=(PledgeItem.State.IN_PROGRESS, PledgeItem.State.RECTIFYING), due__lt=today, pledge__state=Pledge.State.PUBLISHED)
-        .values_list("pk", flat=True)
-    )
+def overdue_detect(*, today: date, chunk: int = 200) -> int:
+    """Open items past their deadline (or rectification date) become overdue; the member and
+    the branch secretary are told. Works in chunks, each one transaction: a killed worker
+    leaves every item either changed and announced, or untouched for the next run."""
+    open_states = (PledgeItem.State.IN_PROGRESS, PledgeItem.State.RECTIFYING)
+    secretaries: dict[int, list[int]] = {}
     changed = 0
-    for pk in list(candidates):
-        with transaction.atomic():  # one item at a time: a killed worker leaves each item either done or not
-            item = PledgeItem.objects.select_for_update(of=("self",)).select_related("pledge__member", "pledge__organization").filter(
-                pk=pk, state__in=(PledgeItem.State.IN_PROGRESS, PledgeItem.State.RECTIFYING)
-            ).first()
-            if item is None:
-                continue
-            item.state = PledgeItem.State.OVERDUE
-            item.save(update_fields=["state"])
-            PledgeEvent.objects.create(pledge=item.pledge, item=item, action=PledgeEvent.Action.OVERDUE)
-            recipients = _secretary_user_ids(item.pledge.organization)
-            if item.pledge.member and item.pledge.member.user_id:
-                recipients.append(item.pledge.member.user_id)
-            due_on = item.rectify_by or item.deadline
-            notify(recipient_ids=recipients, title=_("Overdue: %(item)s") % {"item": item.content[:60]},
-                   body=_("Due on %(date)s and not closed out.") % {"date": due_on.isoformat()}, dedupe_key=f"overdue:{item.pk}:{due_on}")
-            changed += 1
-    return changed
+    while True:
+        with transaction.atomic():
+            items = list(
+                PledgeItem.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("pledge__member", "pledge__organization")
+                .annotate(due=Coalesce("rectify_by", "deadline"))
+                .filter(state__in=open_states, due__lt=today, pledge__state=Pledge.State.PUBLISHED)
+                .order_by("pk")[:chunk]
+            )
+            if not items:
+                return changed
+            for item in items:
+                item.state = PledgeItem.State.OVERDUE
+                item.save(update_fields=["state"])
+                organization = item.pledge.organization
+                if organization.pk not in secretaries:
+                    secretaries[organization.pk] = _secretary_user_ids(organization)
+                recipients = list(secretaries[organization.pk])
+                if item.pledge.member and item.pledge.member.user_id:
+                    recipients.append(item.pledge.member.user_id)
+                notify(recipient_ids=recipients, title=_("Overdue: %(item)s") % {"item": item.content[:60]},
+                       body=_("Due on %(date)s and not closed out.") % {"date": item.due.isoformat()}, dedupe_key=f"overdue:{item.pk}:{item.due}")
+            PledgeEvent.objects.bulk_create([PledgeEvent(pledge=item.pledge, item=item, action=PledgeEvent.Action.OVERDUE) for item in items])
+            changed += len(items)
 
 
 def deadline_warnings_send(*, round: Round, today: date) -> int:

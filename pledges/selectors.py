@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from tenants.organization.models import Member, Organization
@@ -25,6 +26,10 @@ class Participant:
     is_read_only: bool = False
     led_ids: frozenset[int] = field(default_factory=frozenset)  # organisations led directly
     oversees_ids: frozenset[int] = field(default_factory=frozenset)  # led ones and all below them
+    tree: dict | None = field(default=None, compare=False)  # the organisation tree, when already read
+
+    def subtree_of(self, root_id: int) -> set[int]:
+        return subtree_ids([root_id], self.tree if self.tree is not None else organization_children())
 
     @property
     def member_id(self) -> int | None:
@@ -53,10 +58,15 @@ def subtree_ids(roots: list[int], children: dict[int | None, list[int]]) -> set[
 
 
 def participant_for(*, user_id: int | None, is_unit_admin: bool = False, is_read_only: bool = False) -> Participant:
-    member = Member.objects.select_related("branch").filter(user_id=user_id).first() if user_id else None
-    led: list[int] = list(Organization.objects.filter(secretary=member).values_list("pk", flat=True)) if member else []
-    oversees = subtree_ids(led, organization_children()) if led else set()
-    return Participant(user_id, member, is_unit_admin, is_read_only, frozenset(led), frozenset(oversees))
+    """One query for the member and what they lead; the tree is read only for secretaries."""
+    member = None
+    if user_id:
+        led_ids = ArrayAgg("secretary_of__id", filter=Q(secretary_of__isnull=False), default=Value([]))
+        member = Member.objects.select_related("branch").annotate(led_ids=led_ids).filter(user_id=user_id).first()
+    led: list[int] = member.led_ids if member else []
+    tree = organization_children() if led else None
+    oversees = subtree_ids(led, tree) if led else set()
+    return Participant(user_id, member, is_unit_admin, is_read_only, frozenset(led), frozenset(oversees), tree)
 
 
 def participant_from_access(access) -> Participant:
@@ -165,9 +175,8 @@ def members_without_record_in_month(*, round: Round, month_start: date) -> Query
         pledge__round=round, pledge__state=Pledge.State.PUBLISHED, state__in=PledgeItem.OPEN_STATES,
     )
     has_open = Exists(open_items.filter(pledge__member_id=OuterRef("pk")))
-    recorded = Exists(
-        ProgressRecord.objects.filter(item__pledge__round=round, item__pledge__member_id=OuterRef("pk"), recorded_on__gte=month_start)
-    )
+    # Each item keeps the date of its latest record, so this reads items, not every record.
+    recorded = Exists(PledgeItem.objects.filter(pledge__round=round, pledge__member_id=OuterRef("pk"), last_record_on__gte=month_start))
     return Member.objects.filter(has_open, ~recorded, is_exempt=False, user_id__isnull=False)
 
 

@@ -140,8 +140,7 @@ class PledgeFilter(django_filters.FilterSet):
         fields = ["round", "state", "subject", "member"]
 
     def filter_branch(self, queryset, name, value):
-        ids = selectors.subtree_ids([int(value)], selectors.organization_children())
-        return queryset.filter(organization_id__in=ids)
+        return queryset.filter(organization_id__in=self.request.parser_context["view"].who.subtree_of(int(value)))
 
     def filter_overdue(self, queryset, name, value):
         overdue = Exists(PledgeItem.objects.filter(pledge_id=OuterRef("pk"), state=PledgeItem.State.OVERDUE))
@@ -301,8 +300,7 @@ class ItemFilter(django_filters.FilterSet):
         fields = ["round", "state", "member"]
 
     def filter_branch(self, queryset, name, value):
-        ids = selectors.subtree_ids([int(value)], selectors.organization_children())
-        return queryset.filter(pledge__organization_id__in=ids)
+        return queryset.filter(pledge__organization_id__in=self.request.parser_context["view"].who.subtree_of(int(value)))
 
     def filter_overdue(self, queryset, name, value):
         states = (PledgeItem.State.OVERDUE, PledgeItem.State.RECTIFYING)
@@ -487,8 +485,7 @@ class BranchLedger(LedgerMixin, generics.GenericAPIView):
         branch = get_object_or_404(Organization.objects.all(), pk=pk)
         self.check_oversees(branch.pk)
         round = self.round()
-        ids = selectors.subtree_ids([branch.pk], selectors.organization_children())
-        return branch, round, selectors.ledger_items(round=round, organization_ids=ids)
+        return branch, round, selectors.ledger_items(round=round, organization_ids=self.who.subtree_of(branch.pk))
 
     @extend_schema(parameters=[ROUND_PARAM, OpenApiParameter("state", str)], responses=s.ItemRowSerializer(many=True))
     def get(self, request, pk: int):

@@ -64,3 +64,24 @@ def test_inbox_is_per_person_and_per_unit(world, db):
     read = api_client_for(world["A"].member).post(unit_url(world["A"], f"notifications/{mine[0]['id']}/read/"))
     assert read.status_code == 200 and read.json()["read_at"]
     assert api_client_for(world["A"].secretary).post(unit_url(world["A"], f"notifications/{mine[0]['id']}/read/")).status_code == 404
+
+
+def test_one_delivery_nudge_per_transaction_and_none_after_a_rollback(world, db):
+    from django.db import connection, transaction
+
+    def nudges():
+        return sum(1 for entry in connection.run_on_commit if getattr(entry[1], "outbox_nudge", False))
+
+    with unit_run(world["A"].unit):
+        assert nudges() == 0
+        try:
+            with transaction.atomic():
+                notify(recipient_ids=[world["A"].member.pk], title="rolled back")
+                assert nudges() == 1
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        assert nudges() == 0  # gone with its savepoint, so the next message nudges again
+        for i in range(5):
+            notify(recipient_ids=[world["A"].member.pk], title=f"many {i}")
+        assert nudges() == 1
