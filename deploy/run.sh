@@ -36,6 +36,7 @@ cat <<BANNER
     County admin ....... http://127.0.0.1:${PORT}/admin/              county-admin / jiannuo-demo  (红星县, read-only)
     Unit console ....... http://127.0.0.1:${PORT}/u/hongxing/admin/   hongxing-admin / jiannuo-demo (红星镇)
     API docs ........... http://127.0.0.1:${PORT}/api/v1/docs/
+    Public board ....... http://127.0.0.1:${PORT}/u/hongxing/board/   (no login)
 
   Mobile API (JWT), e.g. a branch secretary of 红星镇:
     curl -s -X POST http://127.0.0.1:${PORT}/api/v1/auth/token/ -H 'Content-Type: application/json' \\
