@@ -109,3 +109,20 @@ def test_cadence_run_does_everything_due_and_nothing_twice(world, db):
         second = cadence.cadence_run(today=TODAY)
         assert first["overdue"] == 1 and second["overdue"] == 0
         assert all(v == 0 for v in second.values())
+
+
+def test_the_scheduled_task_runs_the_cadence_in_its_own_unit(world, db):
+    from pledges.tasks import run_cadence
+    from tenants.scheduling import UNIT_SCHEDULES
+
+    assert "pledges.run_cadence" in {s.task for s in UNIT_SCHEDULES}
+    A, B = world["A"], world["B"]
+    for key in "AB":
+        with unit_run(world[key].unit):
+            PledgeItem.objects.filter(pk=world[key].item_id).update(deadline=TODAY - timedelta(days=1))
+    with unit_run(A.unit):
+        result = run_cadence.apply(throw=True).get()
+        assert result["overdue"] == 1
+        assert PledgeItem.objects.get(pk=A.item_id).state == PledgeItem.State.OVERDUE
+    with unit_run(B.unit):  # unit B's items are B's business: untouched by A's run
+        assert PledgeItem.objects.get(pk=B.item_id).state == PledgeItem.State.IN_PROGRESS
