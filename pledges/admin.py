@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from jiannuo.admin_sites import ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_admin_site
 
@@ -39,7 +40,10 @@ class RulesAdmin(UnitModelAdmin):
         return HttpResponseRedirect(reverse(f"{self.admin_site.name}:pledges_pledgerules_change", args=[rules.pk]))
 
     def has_add_permission(self, request):
-        return False
+        return False  # the one row exists already
+
+    def has_change_permission(self, request, obj=None):
+        return UnitModelAdmin.has_add_permission(self, request)  # unit admins, as for any unit record
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -48,8 +52,27 @@ class RulesAdmin(UnitModelAdmin):
         services.rules_update(changes={k: form.cleaned_data[k] for k in form.changed_data})
 
 
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = Round
+        fields = ["year", "theme", *PHASE_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("year") is not None and not 2000 <= data["year"] <= 2100:
+            self.add_error("year", _("Enter a year between 2000 and 2100."))
+        if all(data.get(name) for name in PHASE_FIELDS):
+            try:
+                services.check_round_dates(dates={name: data[name] for name in PHASE_FIELDS})
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field, messages)
+        return data
+
+
 @admin.register(Round, site=unit_admin_site)
 class RoundAdmin(UnitModelAdmin):
+    form = RoundForm
     list_display = ["year", "theme", *PHASE_FIELDS]
     fields = ["year", "theme", *PHASE_FIELDS]
 
@@ -60,14 +83,11 @@ class RoundAdmin(UnitModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        dates = {k: form.cleaned_data[k] for k in PHASE_FIELDS}
-        try:
-            if change:
-                services.round_update(round=obj, theme=form.cleaned_data["theme"], dates=dates)
-            else:
-                obj.pk = services.round_open(year=form.cleaned_data["year"], theme=form.cleaned_data["theme"], dates=dates).pk
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), level="error")
+        dates = {k: form.cleaned_data[k] for k in PHASE_FIELDS}  # checked by the form
+        if change:
+            services.round_update(round=obj, theme=form.cleaned_data["theme"], dates=dates)
+        else:
+            obj.pk = services.round_open(year=form.cleaned_data["year"], theme=form.cleaned_data["theme"], dates=dates).pk
 
 
 class ItemInline(admin.TabularInline):

@@ -1,0 +1,71 @@
+"""The unit console: rules and rounds are edited there through the same services."""
+from django.test import Client
+
+from pledges.models import PledgeRules, Round
+from tenants.services import unit_run
+
+from .support import TODAY, round_dates
+
+
+def _console(user) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def _rules_form(rules: PledgeRules, **changes) -> dict:
+    data = {
+        "member_items_min": rules.member_items_min, "member_items_max": rules.member_items_max,
+        "organization_items_min": rules.organization_items_min, "organization_items_max": rules.organization_items_max,
+        "corrections_min": rules.corrections_min, "corrections_max": rules.corrections_max,
+        "leader_extra_items": rules.leader_extra_items, "areas": ",".join(rules.areas), "kinds": ",".join(rules.kinds),
+        "common_templates": "{}", "review_checklist": ",".join(rules.review_checklist),
+        "member_reviewer": rules.member_reviewer, "organization_reviewer": rules.organization_reviewer,
+        "require_post": "on", "monthly_record": "on", "monthly_reminder_day": rules.monthly_reminder_day,
+        "quarterly_check": "on", "half_year_bulletin": "on", "deadline_warning_days": rules.deadline_warning_days,
+        "attachment_max_mb": rules.attachment_max_mb, "attachments_per_record": rules.attachments_per_record,
+        "attachment_types": ",".join(rules.attachment_types),
+    }
+    data.update(changes)
+    return data
+
+
+def test_unit_admin_edits_the_rules_in_the_console(world, db):
+    from pledges.selectors import rules_current
+
+    A = world["A"]
+    browser = _console(A.admin)
+    opened = browser.get("/u/unit-a/admin/pledges/pledgerules/", follow=True)
+    assert opened.status_code == 200 and "member_items_min" in opened.content.decode()
+    with unit_run(A.unit):
+        rules = rules_current()
+    url = f"/u/unit-a/admin/pledges/pledgerules/{rules.pk}/change/"
+    refused = browser.post(url, _rules_form(rules, member_items_min=9))
+    assert refused.status_code == 200  # the form comes back with the error
+    saved = browser.post(url, _rules_form(rules, member_items_max=4))
+    assert saved.status_code == 302
+    with unit_run(A.unit):
+        assert rules_current().member_items_max == 4 and rules_current().member_items_min == 2
+
+
+def test_unit_admin_opens_a_round_in_the_console_and_county_viewers_cannot(world, db):
+    A = world["A"]
+    dates = {k: v.isoformat() for k, v in round_dates().items()}
+    response = _console(A.admin).post("/u/unit-a/admin/pledges/round/add/", {"year": TODAY.year, "theme": "Console round", **dates})
+    assert response.status_code == 302
+    with unit_run(A.unit):
+        round = Round.objects.get(theme="Console round")
+        assert round.rules["member_items_min"] == 2  # opened through the service: the rules were copied
+    viewer = _console(world.county_admin_k1).post("/u/unit-a/admin/pledges/round/add/", {"year": TODAY.year, "theme": "Viewer round", **dates})
+    assert viewer.status_code == 403
+    with unit_run(A.unit):
+        assert not Round.objects.filter(theme="Viewer round").exists()
+
+
+def test_round_dates_out_of_order_come_back_on_the_form(world, db):
+    dates = {k: v.isoformat() for k, v in round_dates().items()}
+    dates["ends_on"] = dates["mobilise_on"]
+    response = _console(world["A"].admin).post("/u/unit-a/admin/pledges/round/add/", {"year": TODAY.year, "theme": "Bad dates", **dates})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    with unit_run(world["A"].unit):
+        assert not Round.objects.filter(theme="Bad dates").exists()
