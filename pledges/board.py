@@ -20,16 +20,12 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from jiannuo.api.filters import parse_id
 from jiannuo.markers import unit_public
 from tenants.organization.models import Member, Organization
 
 from .models import Pledge, PledgeItem, Round
 from .selectors import board_pledges, round_current
-
-# Largest value of a bigint primary key: anything above cannot exist, and would make
-# PostgreSQL refuse the query (a 500) rather than find nothing (a 404).
-MAX_ID = 2**63 - 1
-
 
 @dataclass
 class BoardGroup:
@@ -46,9 +42,10 @@ def _round_asked(request: HttpRequest) -> Round | None:
     raw = request.GET.get("round")
     if raw is None or raw == "":
         return round_current()
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+    pk = parse_id(raw)
+    if pk is None:
         raise Http404
-    round = Round.objects.filter(pk=int(raw)).first()
+    round = Round.objects.filter(pk=pk).first()
     if round is None:
         raise Http404
     return round

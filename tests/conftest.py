@@ -109,6 +109,21 @@ def _pledge_in_mid_round(world: UnitWorld) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb, django_db_createdb, django_db_modify_db_settings):
+    """The test database, always. pytest-django creates it only when a selected test asks for
+    `db`; tests on committed data (concurrency, a real worker) do not, and run alone they
+    would otherwise build the world in the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"}, keepdb=django_db_keepdb and not django_db_createdb)
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
 def world(django_db_setup, django_db_blocker) -> World:
     import redis
     from django.conf import settings
@@ -116,6 +131,8 @@ def world(django_db_setup, django_db_blocker) -> World:
     redis.Redis.from_url(settings.TEST_REDIS_URL).flushdb()  # the tests' own Redis database: no leftovers from a previous run
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
+        # Never the development database (see django_db_setup above).
+        assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
         template_schema_ensure()
         province = jurisdiction_create(name="Province", code="p1", level="province")
         city = jurisdiction_create(name="City", code="c1", level="city", parent=province)

@@ -17,6 +17,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jiannuo.api.filters import FilterSet, IdFilter, parse_id
 from jiannuo.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
 from tenants.organization.models import Member, Organization
 
@@ -113,25 +114,25 @@ class RoundProgress(ParticipantMixin, APIView):
         scope = None if who.sees_everything else set(who.oversees_ids)
         body = {"round": {"id": round.pk, "theme": round.theme, "phase": round.phase_on(timezone.localdate())},
                 "branches": selectors.round_progress(round=round, branch_ids=scope)}
-        branch = request.query_params.get("branch")
-        if branch is not None:
-            if not branch.isdigit() or (scope is not None and int(branch) not in scope):
+        if "branch" in request.query_params:
+            branch = parse_id(request.query_params["branch"])
+            if branch is None or (scope is not None and branch not in scope):
                 raise Http404
             body["not_pledged"] = [
                 {"id": m.pk, "name": m.name, "post": m.post, "needs_post": not m.post.strip()}
-                for m in selectors.members_not_pledged(round=round, branch_id=int(branch))
+                for m in selectors.members_not_pledged(round=round, branch_id=branch)
             ]
         return Response(body)
 
 
 # ---------------------------------------------------------------- pledges
 
-class PledgeFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter()
+class PledgeFilter(FilterSet):
+    round = IdFilter()
     state = django_filters.MultipleChoiceFilter(choices=Pledge.State.choices)
     subject = django_filters.ChoiceFilter(choices=Pledge.Subject.choices)
-    member = django_filters.NumberFilter()
-    branch = django_filters.NumberFilter(method="filter_branch", label=_("organisation (with everything below it)"))
+    member = IdFilter()
+    branch = IdFilter(method="filter_branch", label=_("organisation (with everything below it)"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("has overdue items"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("only my own pledges"))
 
@@ -147,8 +148,10 @@ class PledgeFilter(django_filters.FilterSet):
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_mine(self, queryset, name, value):
-        member_id = self.request.parser_context["view"].who.member_id if self.request else None
-        return queryset.filter(member_id=member_id) if value else queryset
+        member_id = self.request.parser_context["view"].who.member_id
+        if not value:
+            return queryset
+        return queryset.filter(member_id=member_id) if member_id else queryset.none()
 
 
 class PledgeList(ParticipantMixin, generics.ListCreateAPIView):
@@ -287,11 +290,11 @@ class PledgeLetter(ParticipantMixin, APIView):
 
 # ---------------------------------------------------------------- items and fulfilment
 
-class ItemFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter(field_name="pledge__round")
+class ItemFilter(FilterSet):
+    round = IdFilter(field_name="pledge__round")
     state = django_filters.MultipleChoiceFilter(choices=PledgeItem.State.choices)
-    member = django_filters.NumberFilter(field_name="pledge__member")
-    branch = django_filters.NumberFilter(method="filter_branch", label=_("organisation (with everything below it)"))
+    member = IdFilter(field_name="pledge__member")
+    branch = IdFilter(method="filter_branch", label=_("organisation (with everything below it)"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue or rectifying"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("only my own items"))
 
@@ -307,8 +310,10 @@ class ItemFilter(django_filters.FilterSet):
         return queryset.filter(state__in=states) if value else queryset.exclude(state__in=states)
 
     def filter_mine(self, queryset, name, value):
-        member_id = self.request.parser_context["view"].who.member_id if self.request else None
-        return queryset.filter(pledge__member_id=member_id) if value else queryset
+        member_id = self.request.parser_context["view"].who.member_id
+        if not value:
+            return queryset
+        return queryset.filter(pledge__member_id=member_id) if member_id else queryset.none()
 
 
 class ItemList(ParticipantMixin, generics.ListAPIView):
@@ -415,11 +420,11 @@ ROUND_PARAM = OpenApiParameter("round", int, description="Round id (default: the
 
 class LedgerMixin(ParticipantMixin):
     def round(self) -> Round:
-        value = self.request.query_params.get("round")
-        if value:
-            if not value.isdigit():
+        if "round" in self.request.query_params:
+            pk = parse_id(self.request.query_params["round"])
+            if pk is None:
                 raise Http404
-            return get_object_or_404(Round.objects.all(), pk=int(value))
+            return get_object_or_404(Round.objects.all(), pk=pk)
         round = selectors.round_current()
         if round is None:
             raise Http404
