@@ -105,9 +105,24 @@ def pledge_list_visible_to(*, who: Participant) -> QuerySet[Pledge]:
     visible = Q(state__in=(Pledge.State.PUBLISHED, Pledge.State.COMPLETED))
     if who.member is not None:
         visible |= Q(member_id=who.member_id) | Q(Exists(Pledge.co_members.through.objects.filter(pledge_id=OuterRef("pk"), member_id=who.member_id)))
-    if who.oversees_ids:
-        visible |= Q(organization_id__in=who.oversees_ids) | Q(reviewer_organization_id__in=who.oversees_ids)
+    if who.led_ids:  # the organisation pledges they propose, drafts included
+        visible |= Q(organization_id__in=who.led_ids) & ~Q(subject=Pledge.Subject.MEMBER)
+    if who.oversees_ids:  # what they review and follow, once it has been submitted
+        visible |= (Q(organization_id__in=who.oversees_ids) | Q(reviewer_organization_id__in=who.oversees_ids)) & ~Q(
+            state=Pledge.State.DRAFT, submitted_at__isnull=True
+        )
     return pledges.filter(visible)
+
+
+def is_involved(*, pledge: Pledge, who: Participant, co_member_ids: set[int] | frozenset[int] = frozenset()) -> bool:
+    """Whoever made, reviews or runs the pledge sees its whole record (history, review comments,
+    shortcomings, evidence, progress records); everyone else sees what the public board shows."""
+    return (
+        who.sees_everything
+        or (who.member_id is not None and (pledge.member_id == who.member_id or who.member_id in co_member_ids))
+        or pledge.organization_id in who.oversees_ids
+        or (pledge.reviewer_organization_id is not None and pledge.reviewer_organization_id in who.oversees_ids)
+    )
 
 
 def pledge_list_for_api(*, who: Participant) -> QuerySet[Pledge]:

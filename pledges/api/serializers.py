@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from tenants.organization.models import Member, Organization
 
+from ..selectors import is_involved
 from ..models import PHASE_FIELDS, Area, Attachment, ItemKind, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
 
 MAX_ITEMS = 20
@@ -89,8 +90,20 @@ class ItemSerializer(serializers.ModelSerializer):
         ]
 
 
+PRIVATE_ITEM_FIELDS = ("shortcoming", "review_comment", "close_evidence", "close_attachments")
+
+
 class ItemRowSerializer(serializers.ModelSerializer):
-    """An item in lists and ledgers, with its pledge's subject."""
+    """An item in lists and ledgers, with its pledge's subject. Callers not involved in the
+    pledge (see `selectors.is_involved`) do not get its shortcoming."""
+
+    def to_representation(self, item):
+        data = super().to_representation(item)
+        who = self.context.get("who")
+        if who is not None and not is_involved(pledge=item.pledge, who=who):
+            for name in PRIVATE_ITEM_FIELDS:
+                data.pop(name, None)
+        return data
 
     pledge_state = serializers.CharField(source="pledge.state")
     subject = serializers.CharField(source="pledge.subject")
@@ -149,6 +162,20 @@ class PledgeDetailSerializer(PledgeListSerializer):
         if pledge.state not in (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED):
             return None
         return reverse("pledge-letter", kwargs={"pk": pledge.pk})
+
+
+class PublicItemSerializer(ItemSerializer):
+    class Meta(ItemSerializer.Meta):
+        fields = [f for f in ItemSerializer.Meta.fields if f not in PRIVATE_ITEM_FIELDS]
+
+
+class PublicPledgeSerializer(PledgeDetailSerializer):
+    """A published pledge as other members see it: what the public board shows, no history."""
+
+    items = PublicItemSerializer(many=True, read_only=True)
+
+    class Meta(PledgeDetailSerializer.Meta):
+        fields = [f for f in PledgeDetailSerializer.Meta.fields if f not in ("events", "checklist", "reviewed_by_name")]
 
 
 class PledgeCreateSerializer(serializers.Serializer):

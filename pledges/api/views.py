@@ -182,15 +182,26 @@ class PledgeList(ParticipantMixin, generics.ListCreateAPIView):
 
 
 def _detail(view, pk: int) -> dict:
-    pledge = selectors.pledge_detail(who=view.who).get(pk=pk)
-    return s.PledgeDetailSerializer(pledge, context={"request": view.request}).data
+    return _pledge_view(view, selectors.pledge_detail(who=view.who).get(pk=pk))
+
+
+def _pledge_view(view, pledge: Pledge) -> dict:
+    co_member_ids = {m.pk for m in pledge.co_members.all()}  # prefetched
+    involved = selectors.is_involved(pledge=pledge, who=view.who, co_member_ids=co_member_ids)
+    serializer = s.PledgeDetailSerializer if involved else s.PublicPledgeSerializer
+    return serializer(pledge, context={"request": view.request}).data
 
 
 class PledgeDetail(ParticipantMixin, generics.RetrieveAPIView):
+    """The whole pledge for whoever made, reviews or runs it; what the public board shows for others."""
+
     serializer_class = s.PledgeDetailSerializer
 
     def get_queryset(self):
         return selectors.pledge_detail(who=self.who)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(_pledge_view(self, self.get_object()))
 
     @extend_schema(request=s.PledgeUpdateSerializer, responses=s.PledgeDetailSerializer)
     def patch(self, request, pk: int):
@@ -322,6 +333,9 @@ class ItemList(ParticipantMixin, generics.ListAPIView):
     serializer_class = s.ItemRowSerializer
     queryset = PledgeItem.objects.none()
     filterset_class = ItemFilter
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "who": self.who}
     ordering_fields = ["deadline", "id", "state"]
 
     def get_queryset(self):
@@ -341,7 +355,11 @@ class ItemRecords(ItemMixin, generics.GenericAPIView):
     queryset = PledgeItem.objects.none()
 
     def get(self, request, pk: int):
-        records = self.paginate_queryset(selectors.record_list(item=self.item(pk)))
+        item = self.item(pk)
+        co_member_ids = set(item.pledge.co_members.values_list("pk", flat=True))
+        if not selectors.is_involved(pledge=item.pledge, who=self.who, co_member_ids=co_member_ids):
+            raise PermissionDenied(_("Progress records are read by whoever made the pledge, its reviewers and the unit admins."))
+        records = self.paginate_queryset(selectors.record_list(item=item))
         return self.get_paginated_response(s.RecordSerializer(records, many=True, context={"request": request}).data)
 
     @extend_schema(request={"multipart/form-data": s.RecordInputSerializer}, responses={201: s.RecordSerializer})
@@ -368,7 +386,7 @@ class ItemStep(ItemMixin, APIView):
         form.is_valid(raise_exception=True)
         self.step(item, form.validated_data)
         fresh = selectors.item_list_visible_to(who=self.who).select_related("closed_by").get(pk=pk)
-        return Response(s.ItemRowSerializer(fresh).data)
+        return Response(s.ItemRowSerializer(fresh, context={"who": self.who}).data)
 
 
 class ItemCloseRequest(ItemStep):

@@ -321,7 +321,7 @@ HUGE = "99999999999999999999"  # beyond a bigint: must be "not found" or "invali
     # Numbers whose conversion alone would take the CPU for seconds are refused at once.
     ("pledges/?round=-1E%2B300000", 400), ("items/?member=-1E%2B5000", 400), ("rounds/?year=-1E%2B300000", 400),
     ("audit/?actor_id=-1E%2B300000", 400),
-    (f"ledger/branches/1/?round=%C2%B2", 404), ("rounds/1/progress/?branch=%C2%B2", 404), ("pledges/?mine=true&round=1", 200),
+    ("ledger/branches/1/?round=%C2%B2", 404), ("rounds/1/progress/?branch=%C2%B2", 404), ("pledges/?mine=true&round=1", 200),
     (f"ledger/members/{HUGE}/", 404), (f"pledges/{HUGE}/", 404), (f"items/{HUGE}/records/", 404),
     (f"pledges/{HUGE}/letter/", 404), ("items/?state=x", 400),
 ])
@@ -357,3 +357,45 @@ def test_round_progress_shows_who_has_not_pledged(world, db):
     admin_rows = api_client_for(A.admin).get(unit_url(A, f"rounds/{A.round_id}/progress/")).json()["branches"]
     assert len(admin_rows) == 2
     assert api_client_for(A.member).get(unit_url(A, f"rounds/{A.round_id}/progress/")).status_code == 403
+
+
+def test_other_members_see_a_published_pledge_as_the_board_does(world, db):
+    from .support import IN_PROPOSE, IN_PUBLISH, IN_REVIEW, who
+    from pledges import services
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="Privacy")
+        pledge = services.pledge_create(round=round, who=who(A.member), items=member_items(shortcoming="SECRET shortcoming"), today=IN_PROPOSE)
+        services.pledge_submit(pledge=pledge, who=who(A.member), today=IN_PROPOSE)
+        services.pledge_return(pledge=pledge, who=who(A.secretary), comment="SECRET review comment", today=IN_REVIEW)
+        services.pledge_submit(pledge=pledge, who=who(A.member), today=IN_REVIEW)
+        services.pledge_approve(pledge=pledge, who=who(A.secretary), checklist=round.rules["review_checklist"], today=IN_REVIEW)
+        services.pledge_publish(pledge=pledge, who=who(A.secretary), today=IN_PUBLISH)
+        item_id = pledge.items.get(kind="correction").pk
+    other = api_client_for(A.other_member)
+    seen = other.get(unit_url(A, f"pledges/{pledge.pk}/"))
+    assert seen.status_code == 200 and "Item 1" in seen.content.decode()
+    for private in ("SECRET", "events", "snapshot"):
+        assert private not in seen.content.decode(), private
+    assert "SECRET" not in other.get(unit_url(A, f"items/?round={round.pk}")).content.decode()
+    assert other.get(unit_url(A, f"items/{item_id}/records/")).status_code == 403
+    # The member, their secretary and the unit admin see the whole record.
+    for insider in (A.member, A.secretary, A.admin):
+        text = api_client_for(insider).get(unit_url(A, f"pledges/{pledge.pk}/")).content.decode()
+        assert "SECRET review comment" in text and "SECRET shortcoming" in text
+
+
+def test_secretaries_see_drafts_only_once_submitted(world, db):
+    from .support import IN_PROPOSE, who
+    from pledges import services
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="Drafts stay private")
+        pledge = services.pledge_create(round=round, who=who(A.member), items=member_items(), today=IN_PROPOSE)
+    secretary = api_client_for(A.secretary)
+    assert secretary.get(unit_url(A, f"pledges/{pledge.pk}/")).status_code == 404
+    with unit_run(A.unit):
+        services.pledge_submit(pledge=pledge, who=who(A.member), today=IN_PROPOSE)
+    assert secretary.get(unit_url(A, f"pledges/{pledge.pk}/")).status_code == 200
