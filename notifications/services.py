@@ -60,7 +60,8 @@ def _nudge_delivery() -> None:
         deliver_outbox.delay()
 
     nudge.outbox_nudge = True
-    transaction.on_commit(nudge)
+    # robust: a broker outage must not turn a committed change into an error for the caller.
+    transaction.on_commit(nudge, robust=True)
 
 
 def notify(*, recipient_ids: Iterable[int], title: str, body: str = "", dedupe_key: str | None = None) -> OutboxMessage:

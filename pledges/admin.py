@@ -63,7 +63,7 @@ class RoundForm(forms.ModelForm):
             self.add_error("year", _("Enter a year between 2000 and 2100."))
         if all(data.get(name) for name in PHASE_FIELDS):
             try:
-                services.check_round_dates(dates={name: data[name] for name in PHASE_FIELDS})
+                services.check_round_dates(dates={name: data[name] for name in PHASE_FIELDS}, year=data.get("year") or self.instance.year)
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     self.add_error(field, messages)

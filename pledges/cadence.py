@@ -71,17 +71,20 @@ def overdue_detect(*, today: date, chunk: int = 200) -> int:
     open_states = (PledgeItem.State.IN_PROGRESS, PledgeItem.State.RECTIFYING)
     secretaries: dict[int, list[int]] = {}
     changed = 0
+    due = PledgeItem.objects.annotate(due=Coalesce("rectify_by", "deadline")).filter(
+        state__in=open_states, due__lt=today, pledge__state=Pledge.State.PUBLISHED
+    )
     while True:
         with transaction.atomic():
-            items = list(
-                PledgeItem.objects.select_for_update(of=("self",), skip_locked=True)
-                .select_related("pledge__member", "pledge__organization")
-                .annotate(due=Coalesce("rectify_by", "deadline"))
-                .filter(state__in=open_states, due__lt=today, pledge__state=Pledge.State.PUBLISHED)
-                .order_by("pk")[:chunk]
-            )
-            if not items:
+            # Pledges first, then their items: the order every service locks in, so no deadlock.
+            batch = list(due.order_by("pk").values_list("pk", "pledge_id")[:chunk])
+            if not batch:
                 return changed
+            list(Pledge.objects.select_for_update().filter(pk__in={p for _i, p in batch}).order_by("pk").values_list("pk"))
+            items = list(
+                due.select_for_update(of=("self",)).select_related("pledge__member", "pledge__organization")
+                .filter(pk__in=[i for i, _p in batch]).order_by("pk")
+            )
             for item in items:
                 item.state = PledgeItem.State.OVERDUE
                 item.save(update_fields=["state"])
@@ -106,13 +109,15 @@ def deadline_warnings_send(*, round: Round, today: date) -> int:
         PledgeItem.objects.annotate(due=Coalesce("rectify_by", "deadline"))
         .filter(pledge__round=round, pledge__state=Pledge.State.PUBLISHED,
                 state__in=(PledgeItem.State.IN_PROGRESS, PledgeItem.State.RECTIFYING),
-                due__gte=today, due__lte=today + timedelta(days=days), pledge__member__user_id__isnull=False)
-        .values_list("pk", "due", "content", "pledge__member__user_id")
+                due__gte=today, due__lte=today + timedelta(days=days))
+        .values_list("pk", "due", "content", "pledge__member__user_id", "pledge__organization__secretary__user_id")
     )
     sent = 0
-    for pk, due_on, content, user_id in items:
+    for pk, due_on, content, member_user_id, secretary_user_id in items:
+        # A member's own item: the member; an organisation's (or a collective) item: its secretary.
+        user_id = member_user_id or secretary_user_id
         key = f"deadline:{pk}:{due_on}"
-        if _already_sent(key):
+        if user_id is None or _already_sent(key):
             continue
         with transaction.atomic():
             notify(recipient_ids=[user_id], title=_("Due on %(date)s: %(item)s") % {"date": due_on.isoformat(), "item": content[:60]},
@@ -196,7 +201,7 @@ def half_year_bulletins_publish(*, round: Round, today: date) -> int:
         rows = figures[branch.pk]
         ranked = sorted(rows, key=lambda r: (-r["closed"], -r["records"], r["name"]))
         ahead = [r["name"] for r in ranked if r["closed"] > 0 or r["records"] > 0][:5]
-        behind = [r["name"] for r in rows if r["overdue"] > 0 or r["records"] == 0]
+        behind = [r["name"] for r in rows if r["overdue"] > 0 or (r["records"] == 0 and r["closed"] < r["items"])]
         with transaction.atomic():
             bulletin, created = Bulletin.objects.get_or_create(
                 round=round, organization=branch, period=period.name,

@@ -6,9 +6,11 @@ import io
 from collections import defaultdict
 from typing import Iterable
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _, gettext_noop as N_
 from openpyxl import Workbook
+
+from jiannuo.excel import safe_row
 
 from .models import Area, ItemKind, PledgeItem, ProgressRecord
 
@@ -36,7 +38,7 @@ def _item_row(item: PledgeItem) -> list:
     return [
         _subject(item), item.pledge.organization.name, item.content, str(Area(item.area).label), str(ItemKind(item.kind).label),
         item.measures, item.deadline, item.expected_effect, str(PledgeItem.State(item.state).label), item.record_count,
-        item.last_record_on, item.closed_at.date() if item.closed_at else None,
+        item.last_record_on, timezone.localtime(item.closed_at).date() if item.closed_at else None,
         item.closed_by.name if item.closed_by_id else "", item.close_evidence,
     ]
 
@@ -46,18 +48,18 @@ def ledger_workbook(*, title: str, items: Iterable[PledgeItem], records: Iterabl
     with translation.override(language):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(_("Ledger"))
-        sheet.append([title])
+        sheet.append(safe_row(sheet, [title]))
         header = [_(label) for _name, label in ITEM_COLUMNS]
         sheet.append(header)
         subjects: dict[int, tuple[str, str]] = {}
         for item in items:
             subjects[item.pk] = (_subject(item), item.content)
-            sheet.append(_item_row(item))
+            sheet.append(safe_row(sheet, _item_row(item)))
         log = workbook.create_sheet(_("Progress records"))
         log.append([_("Subject"), _("Item"), _("Date"), _("What was done"), _("Recorded by")])
         for record in records:
             subject, content = subjects.get(record.item_id, ("", ""))
-            log.append([subject, content, record.recorded_on, record.text, record.author.name if record.author_id else ""])
+            log.append(safe_row(log, [subject, content, record.recorded_on, record.text, record.author.name if record.author_id else ""]))
         buffer = io.BytesIO()
         workbook.save(buffer)
     return buffer.getvalue()

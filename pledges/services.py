@@ -110,12 +110,16 @@ def rules_update(*, changes: dict) -> PledgeRules:
     return rules
 
 
-def check_round_dates(*, dates: dict[str, date]) -> None:
+def check_round_dates(*, dates: dict[str, date], year: int | None = None) -> None:
+    """Phases follow one another and stay near the round's year (a round may begin the year
+    before, 001: July, and run into the next two, 002: to the Party congress)."""
     previous = None
     for name in PHASE_FIELDS:
         day = dates.get(name)
         if day is None:
             raise ValidationError({name: _("This date is required.")})
+        if year is not None and not year - 1 <= day.year <= year + 2:
+            raise ValidationError({name: _("Keep the dates of a %(year)d round between %(start)d and %(end)d.") % {"year": year, "start": year - 1, "end": year + 2}})
         if previous is not None and day < dates[previous]:
             raise ValidationError({name: _("Phases must follow one another: this date cannot be before %(date)s.") % {"date": dates[previous].isoformat()}})
         previous = name
@@ -128,12 +132,16 @@ def round_open(*, year: int, theme: str, dates: dict[str, date], campaign_id: in
         existing = Round.objects.filter(campaign_id=campaign_id).first()
         if existing is not None:
             return existing
-    check_round_dates(dates=dates)
     if not 2000 <= year <= 2100:
         raise ValidationError({"year": _("Enter a year between 2000 and 2100.")})
+    check_round_dates(dates=dates, year=year)
     round = Round(year=year, theme=theme, campaign_id=campaign_id, rules=rules_snapshot(rules_current()), **{k: dates[k] for k in PHASE_FIELDS})
-    round.full_clean()
-    round.save()
+    round.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            round.save()
+    except IntegrityError:  # the same campaign, launched twice at once: one round
+        return Round.objects.get(campaign_id=campaign_id)
     # Mobilise (亮身份): every member with a login hears of the round and when to propose.
     members = Member.objects.filter(status__in=(Member.Status.ACTIVE, Member.Status.MOBILE), user_id__isnull=False)
     notify(recipient_ids=members.values_list("user_id", flat=True), title=_("New pledge round: %(theme)s") % {"theme": theme},
@@ -150,7 +158,7 @@ def round_update(*, round: Round, theme: str | None = None, dates: dict[str, dat
         round.theme = theme
     if dates:
         merged = {name: dates.get(name, getattr(round, name)) for name in PHASE_FIELDS}
-        check_round_dates(dates=merged)
+        check_round_dates(dates=merged, year=round.year)
         for name, value in merged.items():
             setattr(round, name, value)
     round.full_clean()
@@ -181,10 +189,13 @@ def can_edit(*, pledge: Pledge, who: Participant) -> bool:
 def can_review(*, pledge: Pledge, who: Participant) -> bool:
     if who.is_read_only:
         return False
+    # Nobody reviews or closes out what they pledged or proposed — unit admins included.
+    if who.member_id is not None and (pledge.member_id == who.member_id or who.member_id in _co_member_ids(pledge)):
+        return False
     if who.is_unit_admin:
         return True
     if can_edit(pledge=pledge, who=who):
-        return False  # nobody reviews or closes out what they proposed
+        return False
     return pledge.reviewer_organization_id is not None and pledge.reviewer_organization_id in who.oversees_ids
 
 
@@ -198,6 +209,12 @@ def can_record(*, pledge: Pledge, who: Participant, co_member_ids: set[int]) -> 
     if pledge.subject == Pledge.Subject.COLLECTIVE and who.member_id in co_member_ids:
         return True
     return pledge.organization_id in who.led_ids
+
+
+def _co_member_ids(pledge: Pledge) -> set[int]:
+    if pledge.subject != Pledge.Subject.COLLECTIVE or pledge.pk is None:
+        return set()
+    return set(pledge.co_members.values_list("pk", flat=True))
 
 
 def _branch_of(organization: Organization) -> Organization:
@@ -216,8 +233,8 @@ def reviewer_for(*, pledge: Pledge, rules: RoundRules) -> Organization | None:
         reviewer = pledge.organization.parent
     # Nobody reviews what they proposed: a secretary's own pledge (or their organisation's)
     # goes to the organisation above (002: the upper secretary reviews secretaries).
-    proposer = pledge.member_id if pledge.subject == Pledge.Subject.MEMBER else pledge.organization.secretary_id
-    while reviewer is not None and proposer is not None and reviewer.secretary_id == proposer:
+    proposers = {pledge.member_id} if pledge.subject == Pledge.Subject.MEMBER else {pledge.organization.secretary_id} | _co_member_ids(pledge)
+    while reviewer is not None and reviewer.secretary_id is not None and reviewer.secretary_id in proposers:
         reviewer = reviewer.parent
     return reviewer
 
@@ -302,6 +319,9 @@ def _event(pledge: Pledge, action: str, who: Participant | None, *, item: Pledge
 def _save_items(pledge: Pledge, items: list[dict]) -> None:
     """Replace the draft's items, keeping the ids (and comments) of items that stay."""
     existing = {i.pk: i for i in pledge.items.all()}
+    given = [data["id"] for data in items if data.get("id")]
+    if len(given) != len(set(given)) or not set(given) <= set(existing):
+        raise ValidationError({"items": _("Each item id may appear once and must be an item of this pledge; leave the id out for a new item.")})
     keep: set[int] = set()
     for position, data in enumerate(items):
         item = existing.get(data.get("id")) if data.get("id") else None
@@ -546,10 +566,12 @@ def _publish(pledge: Pledge, who: Participant | None) -> None:
     pledge.published_at = timezone.now()
     pledge.version += 1
     pledge.save()
-    for item in pledge.items.all():
-        item.state = PledgeItem.State.IN_PROGRESS
-        item.save(update_fields=["state"])
+    # Items start together with their pledge: one statement; the pledge's audit entry and the
+    # publish event record the step.
+    pledge.items.filter(state=PledgeItem.State.PROPOSED).update(state=PledgeItem.State.IN_PROGRESS)
     _event(pledge, PledgeEvent.Action.PUBLISH, who)
+    notify(recipient_ids=_proposer_user_ids(pledge), title=_("Pledge published"),
+           body=_("Your pledge is on the public board: now record your progress every month."))
 
 
 @transaction.atomic
@@ -672,6 +694,8 @@ def item_send_back(*, item: PledgeItem, who: Participant, comment: str, today: d
     item.state = _open_state_on(item, today)
     item.save(update_fields=["state"])
     _event(item.pledge, PledgeEvent.Action.SEND_BACK, who, item=item, comment=comment.strip())
+    if item.state == PledgeItem.State.OVERDUE:  # past its date already: overdue from now on
+        _event(item.pledge, PledgeEvent.Action.OVERDUE, who, item=item)
     notify(recipient_ids=_proposer_user_ids(item.pledge), title=_("Item sent back"), body=comment.strip())
     return item
 

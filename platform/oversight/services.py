@@ -74,7 +74,7 @@ def campaign_create(*, jurisdiction: Jurisdiction, year: int, theme: str, dates:
     """Record a campaign (public schema); `campaign_launch` then gives each unit its round."""
     from pledges.services import check_round_dates
 
-    check_round_dates(dates=dates)
+    check_round_dates(dates=dates, year=year)
     campaign = Campaign(jurisdiction=jurisdiction, year=year, theme=theme, created_by=by, **{k: dates[k] for k in CAMPAIGN_DATES})
     campaign.full_clean()
     campaign.save()

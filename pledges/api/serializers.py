@@ -191,7 +191,8 @@ class PledgeCreateSerializer(serializers.Serializer):
 
 
 class PledgeUpdateSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False, help_text=_("The version you edited; a newer one on the server gives 409."))
+    # Edits replace the items: without the version edited, a concurrent edit would be lost silently.
+    version = serializers.IntegerField(help_text=_("The version you edited; a newer one on the server gives 409."))
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     items = ItemInputSerializer(many=True, max_length=MAX_ITEMS, required=False)
 

@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 from django.utils import translation
 
 from audit.recorder import record_bulk_create
+from jiannuo.excel import safe_row
 
 from .models import Member, Organization
 from .services import check_member, member_identity_link
@@ -189,10 +190,10 @@ def members_export(*, members) -> bytes:
     sheet = workbook.create_sheet("党员名册")
     sheet.append([h for h, _f in columns()])
     for m in members:
-        sheet.append([
+        sheet.append(safe_row(sheet, [
             m.name, m.get_gender_display(), m.birth_date, m.joined_on, m.phone, m.post, m.get_tier_display(),
             "是" if m.is_exempt else "否", m.branch.name, m.group.name if m.group_id else "", m.get_status_display(),
-        ])
+        ]))
     buffer = io.BytesIO()
     workbook.save(buffer)  # labels are in the active language; the import accepts both
     return buffer.getvalue()

@@ -399,3 +399,20 @@ def test_secretaries_see_drafts_only_once_submitted(world, db):
     with unit_run(A.unit):
         services.pledge_submit(pledge=pledge, who=who(A.member), today=IN_PROPOSE)
     assert secretary.get(unit_url(A, f"pledges/{pledge.pk}/")).status_code == 200
+
+
+def test_ledger_export_keeps_pasted_text_and_runs_no_formulas(world, db):
+    import io
+
+    from openpyxl import load_workbook
+
+    A = world["A"]
+    member = api_client_for(A.member)
+    for text in ("第一行\x0b第二行", '=HYPERLINK("http://evil.example","点我")'):
+        assert member.post(unit_url(A, f"items/{A.item_id}/records/"), {"text": text}, format="multipart").status_code == 201
+    export = api_client_for(A.secretary).get(unit_url(A, f"ledger/branches/{A.branch_id}/export/"))
+    assert export.status_code == 200
+    records = load_workbook(io.BytesIO(export.content)).worksheets[1]
+    cells = {row[3].value: row[3].data_type for row in records.iter_rows(min_row=2)}
+    assert cells['=HYPERLINK("http://evil.example","点我")'] == "s"  # text, not a formula
+    assert "第一行第二行" in cells

@@ -126,3 +126,23 @@ def test_the_scheduled_task_runs_the_cadence_in_its_own_unit(world, db):
         assert PledgeItem.objects.get(pk=A.item_id).state == PledgeItem.State.OVERDUE
     with unit_run(B.unit):  # unit B's items are B's business: untouched by A's run
         assert PledgeItem.objects.get(pk=B.item_id).state == PledgeItem.State.IN_PROGRESS
+
+
+def test_an_organisations_items_warn_its_secretary(world, db):
+    from pledges.models import Pledge, Round
+    from tenants.organization.models import Organization
+
+    from .support import IN_PROPOSE, IN_PUBLISH, IN_REVIEW, item
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = Round.objects.get(pk=A.round_id)
+        deeds = [item("deed", "service", content=f"Branch deed {i}", deadline=TODAY + timedelta(days=2)) for i in range(3)]
+        pledge = services.pledge_create(round=round, who=who(A.secretary), subject=Pledge.Subject.ORGANIZATION,
+                                        organization=Organization.objects.get(pk=A.branch_id), items=deeds, today=IN_PROPOSE)
+        services.pledge_submit(pledge=pledge, who=who(A.secretary), today=IN_PROPOSE)
+        admin = who(A.admin, admin=True)
+        services.pledge_approve(pledge=pledge, who=admin, checklist=round.rules["review_checklist"], today=IN_REVIEW)
+        services.pledge_publish(pledge=pledge, who=admin, today=IN_PUBLISH)
+        assert cadence.deadline_warnings_send(round=round, today=TODAY) == 3
+        assert sum("Branch deed" in t for t in _inbox(A.secretary)) == 3

@@ -335,3 +335,60 @@ def test_a_collective_pledge_names_members_of_the_organisation(world, db):
             services.pledge_create(round=round, who=who(A.secretary), subject=Pledge.Subject.COLLECTIVE,
                                    organization=Organization.objects.get(pk=A.branch_id), co_members=[member_of(A.member), outsider],
                                    items=member_items(), today=IN_PROPOSE)
+
+
+def test_unit_admins_do_not_approve_their_own_pledge_either(world, db):
+    from accounts.models import UnitRole
+
+    A = world["A"]
+    UnitRole.objects.create(user=A.member, unit=A.unit, role=UnitRole.Role.UNIT_ADMIN)
+    with unit_run(A.unit):
+        round = round_around_today()
+        pledge = submitted_pledge(A, round)
+        with pytest.raises(PermissionDenied):
+            services.pledge_approve(pledge=pledge, who=who(A.member, admin=True), checklist=rules_current().review_checklist, today=IN_REVIEW)
+
+
+def test_item_ids_in_an_edit_must_be_this_pledges_and_unique(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today()
+        pledge = services.pledge_create(round=round, who=who(A.member), items=member_items(), today=IN_PROPOSE)
+        first = pledge.items.first().pk
+        for ids in ([first, first, None], [first, 999999, None]):
+            items = [{**data, "id": pk} for data, pk in zip(member_items(), ids)]
+            with pytest.raises(ValidationError, match="item id"):
+                services.pledge_update(pledge=pledge, who=who(A.member), items=items, today=IN_PROPOSE)
+        assert pledge.items.count() == 3
+
+
+def test_round_dates_stay_near_the_rounds_year(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today()
+        with pytest.raises(ValidationError, match="Keep the dates"):
+            services.round_update(round=round, dates={"ends_on": TODAY.replace(year=9999)})
+
+
+def test_the_same_campaign_opens_one_round_however_often_it_arrives(world, db):
+    A = world["A"]
+    from .support import round_dates
+
+    with unit_run(A.unit):
+        first = services.round_open(year=TODAY.year, theme="Campaign", dates=round_dates(), campaign_id=77)
+        again = services.round_open(year=TODAY.year, theme="Campaign", dates=round_dates(), campaign_id=77)
+        assert first.pk == again.pk
+
+
+def test_sending_back_a_late_item_makes_it_overdue_with_history(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today()
+        pledge = published_pledge(A, round)
+        item_ = pledge.items.first()
+        services.record_add(item=item_, who=who(A.member), text="done", recorded_on=TODAY, today=IN_FULFIL)
+        services.item_request_close(item=item_, who=who(A.member), today=IN_FULFIL)
+        services.item_send_back(item=item_, who=who(A.secretary), comment="not yet", today=item_.deadline + timedelta(days=1))
+        item_.refresh_from_db()
+        assert item_.state == PledgeItem.State.OVERDUE
+        assert pledge.events.filter(item=item_, action=PledgeEvent.Action.OVERDUE).exists()
