@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 import segno
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -51,40 +51,75 @@ def _round_asked(request: HttpRequest) -> Round | None:
     return round
 
 
-def _groups(pledges: list[Pledge]) -> list[BoardGroup]:
+# Up to this many published pledges the board is one page; above it (a unit of thousands of
+# members) it shows one organisation at a time, with an index of all of them.
+BOARD_PAGE_PLEDGES = 200
+
+
+def _tallies(round: Round) -> dict[int, dict[str, int]]:
+    """Per organisation: published pledges and their items, closed out, overdue (one query)."""
+    rows = (
+        PledgeItem.objects.filter(pledge__in=board_pledges(round=round).values("pk"))
+        .values("pledge__organization_id")
+        .annotate(
+            pledges=Count("pledge_id", distinct=True), items=Count("id"),
+            closed=Count("id", filter=Q(state=PledgeItem.State.CLOSED)), overdue=Count("id", filter=Q(state=PledgeItem.State.OVERDUE)),
+        )
+    )
+    return {row.pop("pledge__organization_id"): row for row in rows}
+
+
+def _groups(pledges: list[Pledge], tallies: dict[int, dict[str, int]]) -> list[BoardGroup]:
     groups = []
     for _, of_organization in groupby(pledges, key=lambda p: p.organization_id):
         of_organization = list(of_organization)
-        group = BoardGroup(organization=of_organization[0].organization, pledges=of_organization)
-        for pledge in of_organization:
-            for item in pledge.items.all():
-                group.items += 1
-                group.closed += item.state == PledgeItem.State.CLOSED
-                group.overdue += item.state == PledgeItem.State.OVERDUE
-        groups.append(group)
+        organization = of_organization[0].organization
+        tally = tallies.get(organization.pk, {})
+        groups.append(BoardGroup(organization=organization, pledges=of_organization, items=tally.get("items", 0),
+                                 closed=tally.get("closed", 0), overdue=tally.get("overdue", 0)))
     return groups
 
 
 @unit_public
 @require_safe
+@cache_control(public=True, max_age=60)
 def board_page(request: HttpRequest) -> HttpResponse:
     round = _round_asked(request)
     context: dict = {"unit": request.unit, "round": round, "qr_url": reverse("pledge-board-qr")}
     if round is not None:
+        tallies = _tallies(round)
+        pledges = board_pledges(round=round)
+        index = []
+        if sum(t["pledges"] for t in tallies.values()) > BOARD_PAGE_PLEDGES:
+            organizations = Organization.objects.filter(pk__in=tallies).order_by("sort_order", "id").only("id", "name")
+            index = [BoardGroup(organization=o, items=tallies[o.pk]["items"], closed=tallies[o.pk]["closed"],
+                                overdue=tallies[o.pk]["overdue"]) for o in organizations]
+            chosen = _organization_asked(request, default=index[0].organization.pk, allowed=set(tallies))
+            pledges = pledges.filter(organization_id=chosen)
+            context["chosen"] = chosen
         # Partners' names for collective and joint pledges: names only, whatever else a member row holds.
-        pledges = list(board_pledges(round=round).prefetch_related(
+        pledges = list(pledges.prefetch_related(
             Prefetch("co_members", queryset=Member.objects.only("id", "name")),
             Prefetch("co_organizations", queryset=Organization.objects.only("id", "name")),
         ))
-        groups = _groups(pledges)
         context.update(
-            groups=groups,
-            total_items=sum(g.items for g in groups),
-            total_closed=sum(g.closed for g in groups),
-            total_overdue=sum(g.overdue for g in groups),
+            groups=_groups(pledges, tallies),
+            index=index,
+            total_items=sum(t["items"] for t in tallies.values()),
+            total_closed=sum(t["closed"] for t in tallies.values()),
+            total_overdue=sum(t["overdue"] for t in tallies.values()),
             rounds=list(Round.objects.only("id", "year", "theme")),
         )
     return render(request, "pledges/board.html", context)
+
+
+def _organization_asked(request: HttpRequest, *, default: int, allowed: set[int]) -> int:
+    if "organization" not in request.GET:
+        return default
+    pk = parse_id(request.GET["organization"])
+    if pk is None or pk not in allowed:
+        raise Http404
+    return pk
 
 
 @unit_public

@@ -1,6 +1,8 @@
 """Jurisdiction tree writes and the upward copy of unit figures."""
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -8,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Campaign, CampaignLaunch, Jurisdiction, UnitFigures
+
+logger = logging.getLogger(__name__)
 
 
 def check_jurisdiction_placement(*, level: str, parent: Jurisdiction | None) -> None:
@@ -94,7 +98,7 @@ def campaign_launch(*, campaign: Campaign) -> dict[str, list[str]]:
     j = campaign.jurisdiction_id
     below = Unit.objects.filter(Q(county_id=j) | Q(county__parent_id=j) | Q(county__parent__parent_id=j))
     done = set(CampaignLaunch.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
-    result: dict[str, list[str]] = {"launched": [], "already": [], "unavailable": []}
+    result: dict[str, list[str]] = {"launched": [], "already": [], "unavailable": [], "failed": []}
     for unit in below.order_by("name"):
         if unit.pk in done:
             result["already"].append(unit.slug)
@@ -103,10 +107,15 @@ def campaign_launch(*, campaign: Campaign) -> dict[str, list[str]]:
             result["unavailable"].append(unit.slug)  # provisioning or migrating: launch again later
             continue
         admins = list(UnitRole.objects.filter(unit=unit, role=UnitRole.Role.UNIT_ADMIN).values_list("user_id", flat=True))
-        with unit_run(unit), transaction.atomic():
-            round = round_open(year=campaign.year, theme=campaign.theme, dates={k: getattr(campaign, k) for k in CAMPAIGN_DATES}, campaign_id=campaign.pk)
-            notify(recipient_ids=admins, title=_("New round from %(from)s: %(theme)s") % {"from": campaign.jurisdiction.name, "theme": campaign.theme},
-                   body=_("Your unit has its own copy of the round; adjust its dates if needed."), dedupe_key=f"campaign:{campaign.pk}")
+        try:
+            with unit_run(unit), transaction.atomic():
+                round = round_open(year=campaign.year, theme=campaign.theme, dates={k: getattr(campaign, k) for k in CAMPAIGN_DATES}, campaign_id=campaign.pk)
+                notify(recipient_ids=admins, title=_("New round from %(from)s: %(theme)s") % {"from": campaign.jurisdiction.name, "theme": campaign.theme},
+                       body=_("Your unit has its own copy of the round; adjust its dates if needed."), dedupe_key=f"campaign:{campaign.pk}")
+        except Exception:  # one unit's trouble must not stop the others; launching again retries it
+            logger.exception("Campaign %s could not be launched in unit %s", campaign.pk, unit.slug)
+            result["failed"].append(unit.slug)
+            continue
         CampaignLaunch.objects.get_or_create(campaign=campaign, unit=unit, defaults={"round_id": round.pk})
         result["launched"].append(unit.slug)
     return result

@@ -63,3 +63,24 @@ def test_bad_campaign_dates_launch_nothing(world, db):
     response = county.post("/api/v1/oversight/campaigns/", body, format="json")
     assert response.status_code == 400 and "ends_on" in response.json()["error"]["fields"]
     assert not Campaign.objects.exists()
+
+
+def test_a_unit_that_fails_does_not_stop_the_others(world, db, monkeypatch):
+    import pledges.services
+
+    real_open = pledges.services.round_open
+
+    def broken_in_unit_a(**kwargs):
+        from django.db import connection
+
+        if connection.schema_name == world["A"].unit.schema_name:
+            raise RuntimeError("disk full")
+        return real_open(**kwargs)
+
+    monkeypatch.setattr(pledges.services, "round_open", broken_in_unit_a)
+    county = api_client_for(world.county_admin_k1)
+    result = county.post("/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk), format="json").json()
+    assert result["failed"] == ["unit-a"] and result["launched"] == ["unit-b"]
+    monkeypatch.setattr(pledges.services, "round_open", real_open)
+    again = county.post(f"/api/v1/oversight/campaigns/{result['id']}/launch/", {}, format="json").json()
+    assert again["launched"] == ["unit-a"] and again["already"] == ["unit-b"]

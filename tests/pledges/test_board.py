@@ -190,3 +190,17 @@ def test_board_queries_do_not_grow_with_the_number_of_pledges(world, db):
     assert "第一份承诺" in page and "第二份承诺" in page and "书记的承诺" in page
     assert [g.organization.name for g in response.context["groups"]] == ["A Branch 1", "A Branch 2"]
     assert len(three.captured_queries) == len(one.captured_queries)
+
+
+def test_a_large_board_shows_one_organisation_at_a_time(world, db, monkeypatch):
+    from pledges import board
+
+    monkeypatch.setattr(board, "BOARD_PAGE_PLEDGES", 0)  # as if the unit had thousands of pledges
+    A = world["A"]
+    page = Client().get("/u/unit-a/board/")
+    text = page.content.decode()
+    assert page.status_code == 200 and f"organization={A.branch_id}" in text and "A pledge item 1" in text
+    chosen = Client().get(f"/u/unit-a/board/?organization={A.branch_id}")
+    assert chosen.status_code == 200 and "A pledge item 1" in chosen.content.decode()
+    for bad in (str(A.branch2_id), "abc", "99999999999999999999"):  # branch 2 has nothing published
+        assert Client().get(f"/u/unit-a/board/?organization={bad}").status_code == 404

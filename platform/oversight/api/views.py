@@ -126,6 +126,7 @@ class LaunchResultSerializer(serializers.Serializer):
     launched = serializers.ListField(child=serializers.CharField())
     already = serializers.ListField(child=serializers.CharField())
     unavailable = serializers.ListField(child=serializers.CharField())
+    failed = serializers.ListField(child=serializers.CharField())
 
 
 class CampaignList(generics.ListCreateAPIView):
