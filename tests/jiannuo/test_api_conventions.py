@@ -39,3 +39,12 @@ def test_oversized_and_wrongly_typed_fields_are_400(world, db):
     response = admin.post(unit_url(world["A"], "organizations/"), {"name": "名" * 1000, "kind": "branch", "sort_order": "first"}, format="json")
     assert response.status_code == 400
     assert {"name", "sort_order"} <= set(response.json()["error"]["fields"])
+
+
+def test_the_api_schema_is_valid_and_generates_without_warnings(db):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null", stdout=out, stderr=out)
