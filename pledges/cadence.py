@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from notifications.models import OutboxMessage
 from notifications.services import notify
 from tenants.organization.models import Member, Organization
 
-from .models import Bulletin, Pledge, PledgeEvent, PledgeItem, Round
+from .models import Bulletin, Phase, Pledge, PledgeEvent, PledgeItem, Round
 from .selectors import members_without_record_in_month, round_current
 from .services import FULFIL_PHASES, rules_of
 
@@ -217,13 +217,49 @@ def half_year_bulletins_publish(*, round: Round, today: date) -> int:
     return published
 
 
+def phase_reminders_send(*, round: Round, today: date) -> int:
+    """The phase dates remind too: in the last days of proposing, members who have not pledged
+    yet; in the last days of review, each secretary with pledges still waiting for them."""
+    days = rules_of(round).deadline_warning_days
+    phase = round.phase_on(today)
+    sent = 0
+    if phase == Phase.PROPOSE and (round.review_on - today).days <= days:
+        key = f"propose-reminder:{round.pk}"
+        if not _already_sent(key):
+            recipients = list(
+                Member.objects.filter(status__in=(Member.Status.ACTIVE, Member.Status.MOBILE), is_exempt=False, user_id__isnull=False)
+                .exclude(Exists(Pledge.objects.filter(round=round, member_id=OuterRef("pk")).exclude(state=Pledge.State.DRAFT)))
+                .values_list("user_id", flat=True)
+            )
+            if recipients:
+                with transaction.atomic():
+                    notify(recipient_ids=recipients, title=_("Propose your pledge by %(date)s") % {"date": round.review_on.isoformat()},
+                           body=_("Round %(round)s: draft your pledge in the app and submit it to your branch.") % {"round": round}, dedupe_key=key)
+                sent += len(recipients)
+    if phase == Phase.REVIEW and (round.publish_on - today).days <= days:
+        waiting = (
+            Pledge.objects.filter(round=round, state=Pledge.State.SUBMITTED, reviewer_organization__secretary__user_id__isnull=False)
+            .values("reviewer_organization__secretary__user_id").annotate(n=Count("id"))
+        )
+        for row in waiting:
+            user_id = row["reviewer_organization__secretary__user_id"]
+            key = f"review-reminder:{round.pk}:{user_id}"
+            if _already_sent(key):
+                continue
+            with transaction.atomic():
+                notify(recipient_ids=[user_id], title=_("%(n)d pledges wait for your review") % {"n": row["n"]},
+                       body=_("Review them before %(date)s, when publishing begins.") % {"date": round.publish_on.isoformat()}, dedupe_key=key)
+            sent += 1
+    return sent
+
+
 def cadence_run(*, today: date | None = None) -> dict[str, int]:
     """Everything due today for the unit's current round."""
     today = today or timezone.localdate()
     round = round_current(today=today)
     if round is None:
         return {}
-    done = {"overdue": overdue_detect(today=today)}
+    done = {"overdue": overdue_detect(today=today), "phase_reminders": phase_reminders_send(round=round, today=today)}
     if round.phase_on(today) in FULFIL_PHASES:
         done["deadline_warnings"] = deadline_warnings_send(round=round, today=today)
         done["monthly_reminders"] = monthly_reminders_send(round=round, today=today)

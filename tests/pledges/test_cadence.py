@@ -146,3 +146,20 @@ def test_an_organisations_items_warn_its_secretary(world, db):
         services.pledge_publish(pledge=pledge, who=admin, today=IN_PUBLISH)
         assert cadence.deadline_warnings_send(round=round, today=TODAY) == 3
         assert sum("Branch deed" in t for t in _inbox(A.secretary)) == 3
+
+
+def test_the_last_days_of_proposing_and_reviewing_remind_who_is_late(world, db):
+    from .support import round_around_today, submitted_pledge
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="Late ones")
+        before_review = round.review_on - timedelta(days=2)
+        submitted_pledge(A, round)  # the member has pledged; the secretary and the other member have not
+        assert cadence.phase_reminders_send(round=round, today=before_review) == 2
+        assert cadence.phase_reminders_send(round=round, today=before_review) == 0
+        assert any("Propose your pledge" in t or "提出承诺" in t for t in _inbox(A.other_member))
+        assert not any("Propose your pledge" in t or "提出承诺" in t for t in _inbox(A.member))
+        before_publish = round.publish_on - timedelta(days=1)
+        assert cadence.phase_reminders_send(round=round, today=before_publish) == 1  # the branch secretary
+        assert any("wait for your review" in t or "待您审核" in t for t in _inbox(A.secretary))
