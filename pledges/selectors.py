@@ -152,9 +152,15 @@ def record_list(*, item: PledgeItem) -> QuerySet[ProgressRecord]:
     return ProgressRecord.objects.filter(item=item).select_related("author").prefetch_related("attachments")
 
 
+LEDGER_STATES = (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED)
+
+
 def ledger_items(*, round: Round, organization_ids: set[int] | None = None, member: Member | None = None) -> QuerySet[PledgeItem]:
-    """A ledger's rows: each item with its pledge, subject and verifier."""
-    items = PledgeItem.objects.filter(pledge__round=round).select_related("pledge__member", "pledge__organization", "closed_by")
+    """A ledger's rows: each item of the approved pledges, with its pledge, subject and verifier
+    (drafts and pledges under review are not yet commitments to account for)."""
+    items = PledgeItem.objects.filter(pledge__round=round, pledge__state__in=LEDGER_STATES).select_related(
+        "pledge__member", "pledge__organization", "closed_by"
+    )
     if member is not None:
         items = items.filter(
             Q(pledge__member=member) | Q(Exists(Pledge.co_members.through.objects.filter(pledge_id=OuterRef("pledge_id"), member_id=member.pk)))

@@ -416,3 +416,15 @@ def test_ledger_export_keeps_pasted_text_and_runs_no_formulas(world, db):
     cells = {row[3].value: row[3].data_type for row in records.iter_rows(min_row=2)}
     assert cells['=HYPERLINK("http://evil.example","点我")'] == "s"  # text, not a formula
     assert "第一行第二行" in cells
+
+
+def test_ledgers_hold_approved_pledges_only(world, db):
+    from .support import IN_PROPOSE, who
+    from pledges import services
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="Ledger scope")
+        services.pledge_create(round=round, who=who(A.member), items=member_items(content_prefix="DRAFT item"), today=IN_PROPOSE)
+    rows = api_client_for(A.secretary).get(unit_url(A, f"ledger/branches/{A.branch_id}/?round={round.pk}")).json()
+    assert rows["count"] == 0
