@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jiannuo.api.filters import FilterSet, IdFilter, parse_id
+from jiannuo.api.idempotency import IdempotentPostMixin
 from jiannuo.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
 from tenants.organization.models import Member, Organization
 
@@ -30,8 +31,9 @@ from . import serializers as s
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class ParticipantMixin(UnitScopedMixin):
-    """Unit views that act for a participant: every role may call; the services decide."""
+class ParticipantMixin(IdempotentPostMixin, UnitScopedMixin):
+    """Unit views that act for a participant: every role may call; the services decide.
+    POSTs accept an Idempotency-Key, so a phone's retry never records or steps twice."""
 
     write_roles = ("member",)
 

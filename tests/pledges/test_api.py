@@ -428,3 +428,33 @@ def test_ledgers_hold_approved_pledges_only(world, db):
         services.pledge_create(round=round, who=who(A.member), items=member_items(content_prefix="DRAFT item"), today=IN_PROPOSE)
     rows = api_client_for(A.secretary).get(unit_url(A, f"ledger/branches/{A.branch_id}/?round={round.pk}")).json()
     assert rows["count"] == 0
+
+
+def test_a_retried_record_with_the_same_idempotency_key_is_recorded_once(world, db):
+    A = world["A"]
+    member = api_client_for(A.member)
+    path = unit_url(A, f"items/{A.item_id}/records/")
+    first = member.post(path, {"text": "走访三户"}, format="multipart", HTTP_IDEMPOTENCY_KEY="phone-42-record-1")
+    again = member.post(path, {"text": "走访三户"}, format="multipart", HTTP_IDEMPOTENCY_KEY="phone-42-record-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    other = member.post(path, {"text": "又走访两户"}, format="multipart", HTTP_IDEMPOTENCY_KEY="phone-42-record-2")
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    with unit_run(A.unit):
+        assert PledgeItem.objects.get(pk=A.item_id).records.count() == 2
+    # The key is the caller's own: the same key from someone else is a different request.
+    assert api_client_for(A.secretary).post(path, {"text": "x"}, format="multipart", HTTP_IDEMPOTENCY_KEY="phone-42-record-1").status_code == 403
+    assert member.post(path, {"text": "x"}, format="multipart", HTTP_IDEMPOTENCY_KEY="x" * 101).status_code == 400
+
+
+def test_a_retry_while_the_first_request_runs_is_a_conflict(world, db):
+    from django.core.cache import cache
+
+    A = world["A"]
+    path = unit_url(A, f"items/{A.item_id}/records/")
+    with unit_run(A.unit):  # the first request is still running
+        cache.set(f"idempotency:{A.member.pk}:{path}:in-flight", "pending", 60)
+    response = api_client_for(A.member).post(path, {"text": "x"}, format="multipart", HTTP_IDEMPOTENCY_KEY="in-flight")
+    assert response.status_code == 409
+    with unit_run(A.unit):
+        assert PledgeItem.objects.get(pk=A.item_id).records.count() == 0
