@@ -576,14 +576,33 @@ def _publish(pledge: Pledge, who: Participant | None) -> None:
 
 @transaction.atomic
 def round_publish_approved(*, round: Round, who: Participant, today: date | None = None) -> int:
-    """A unit admin publishes every approved pledge of the round at once."""
+    """A unit admin publishes every approved pledge of the round at once: each pledge saved (and
+    audited) on its own, items, history and one message to all proposers in bulk."""
     today = today or timezone.localdate()
     if not who.is_unit_admin:
         raise PermissionDenied(_("Only unit admins publish a whole round."))
     check_phase(round=round, allowed=PUBLISH_PHASES, today=today, step=_("Publishing"))
-    pledges = list(Pledge.objects.select_for_update(of=("self",)).filter(round=round, state=Pledge.State.APPROVED))
+    pledges = list(
+        Pledge.objects.select_for_update(of=("self",)).select_related("member", "organization")
+        .filter(round=round, state=Pledge.State.APPROVED).order_by("pk")
+    )
+    if not pledges:
+        return 0
+    now = timezone.now()
     for pledge in pledges:
-        _publish(pledge, who)
+        pledge.state, pledge.published_at, pledge.version = Pledge.State.PUBLISHED, now, pledge.version + 1
+        pledge.save(update_fields=["state", "published_at", "version", "updated_at"])
+    ids = [p.pk for p in pledges]
+    PledgeItem.objects.filter(pledge_id__in=ids, state=PledgeItem.State.PROPOSED).update(state=PledgeItem.State.IN_PROGRESS)
+    PledgeEvent.objects.bulk_create(
+        [PledgeEvent(pledge=p, action=PledgeEvent.Action.PUBLISH, actor=who.member, actor_user_id=who.user_id) for p in pledges]
+    )
+    recipients = {p.member.user_id for p in pledges if p.member_id and p.member.user_id}
+    secretaries = {p.organization.secretary_id for p in pledges if p.subject != Pledge.Subject.MEMBER and p.organization.secretary_id}
+    recipients |= set(Member.objects.filter(pk__in=secretaries, user_id__isnull=False).values_list("user_id", flat=True))
+    recipients |= set(Pledge.co_members.through.objects.filter(pledge_id__in=ids, member__user_id__isnull=False).values_list("member__user_id", flat=True))
+    notify(recipient_ids=recipients, title=_("Pledge published"),
+           body=_("Your pledge is on the public board: now record your progress every month."))
     return len(pledges)
 
 
