@@ -25,8 +25,7 @@ class RulesForm(forms.ModelForm):
         try:
             services.check_rules(rules=probe)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
+            self.add_error(None, exc)  # Django places each field's messages on that field
         return data
 
 
@@ -65,8 +64,7 @@ class RoundForm(forms.ModelForm):
             try:
                 services.check_round_dates(dates={name: data[name] for name in PHASE_FIELDS}, year=data.get("year") or self.instance.year)
             except ValidationError as exc:
-                for field, messages in exc.message_dict.items():
-                    self.add_error(field, messages)
+                self.add_error(None, exc)
         return data
 
 

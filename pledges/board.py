@@ -25,7 +25,7 @@ from jiannuo.markers import unit_public
 from tenants.organization.models import Member, Organization
 
 from .models import Pledge, PledgeItem, Round
-from .selectors import board_pledges, round_current
+from .selectors import board_pledges, round_asked
 
 @dataclass
 class BoardGroup:
@@ -36,19 +36,6 @@ class BoardGroup:
     items: int = 0
     closed: int = 0
     overdue: int = 0
-
-
-def _round_asked(request: HttpRequest) -> Round | None:
-    raw = request.GET.get("round")
-    if raw is None or raw == "":
-        return round_current()
-    pk = parse_id(raw)
-    if pk is None:
-        raise Http404
-    round = Round.objects.filter(pk=pk).first()
-    if round is None:
-        raise Http404
-    return round
 
 
 # Up to this many published pledges the board is one page; above it (a unit of thousands of
@@ -84,7 +71,7 @@ def _groups(pledges: list[Pledge], tallies: dict[int, dict[str, int]]) -> list[B
 @require_safe
 @cache_control(public=True, max_age=60)
 def board_page(request: HttpRequest) -> HttpResponse:
-    round = _round_asked(request)
+    round = round_asked(raw=request.GET.get("round"))
     context: dict = {"unit": request.unit, "round": round, "qr_url": reverse("pledge-board-qr")}
     if round is not None:
         tallies = _tallies(round)

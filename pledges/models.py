@@ -157,7 +157,9 @@ class Phase(models.TextChoices):
 PHASE_FIELDS = ("mobilise_on", "propose_on", "review_on", "publish_on", "fulfil_on", "evaluate_on", "ends_on")
 
 
-class Round(AuditedModel):
+class PhaseDates(models.Model):
+    """A round's year, theme and phase dates — for a unit's round and for a campaign from above."""
+
     year = models.PositiveSmallIntegerField(_("year"))
     theme = models.CharField(_("theme"), max_length=200)
     mobilise_on = models.DateField(_("mobilise from"))
@@ -167,6 +169,15 @@ class Round(AuditedModel):
     fulfil_on = models.DateField(_("fulfil from"))
     evaluate_on = models.DateField(_("evaluate from"))
     ends_on = models.DateField(_("ends on"))
+
+    class Meta:
+        abstract = True
+
+    def phase_dates(self) -> dict[str, date]:
+        return {name: getattr(self, name) for name in PHASE_FIELDS}
+
+
+class Round(PhaseDates, AuditedModel):
     # The unit's rules as they were when the round opened.
     rules = models.JSONField(_("rules of this round"), default=dict, editable=False)
     campaign_id = models.BigIntegerField(_("campaign"), null=True, blank=True, editable=False, help_text=_("Launched by a county campaign."))

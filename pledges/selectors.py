@@ -11,11 +11,14 @@ from datetime import date
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.http import Http404
 from django.utils import timezone
+
+from jiannuo.api.filters import parse_id
 
 from tenants.organization.models import Member, Organization
 
-from .models import Attachment, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
+from .models import Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,18 @@ def round_current(*, today: date | None = None) -> Round | None:
     today = today or timezone.localdate()
     running = Round.objects.filter(mobilise_on__lte=today, ends_on__gte=today).order_by("-mobilise_on", "-id").first()
     return running or Round.objects.order_by("-ends_on", "-id").first()
+
+
+def round_asked(*, raw: str | None) -> Round | None:
+    """The round a query string names (`?round=<id>`), else the current one (None: no round yet).
+    An id that is malformed or names no round raises Http404."""
+    if raw is None or raw == "":
+        return round_current()
+    pk = parse_id(raw)
+    round = Round.objects.filter(pk=pk).first() if pk is not None else None
+    if round is None:
+        raise Http404
+    return round
 
 
 def _pledge_base() -> QuerySet[Pledge]:
@@ -172,10 +187,6 @@ def ledger_items(*, round: Round, organization_ids: set[int] | None = None, memb
 
 def ledger_records(*, items: QuerySet[PledgeItem]) -> QuerySet[ProgressRecord]:
     return ProgressRecord.objects.filter(item__in=items.values("pk")).select_related("author").order_by("item_id", "recorded_on", "id")
-
-
-def attachment_list(*, record_ids: list[int]) -> QuerySet[Attachment]:
-    return Attachment.objects.filter(record_id__in=record_ids)
 
 
 def board_pledges(*, round: Round) -> QuerySet[Pledge]:

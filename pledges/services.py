@@ -16,11 +16,12 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import UnitRole
 from notifications.services import notify
 from tenants.organization.models import Member, Organization
 
@@ -432,9 +433,6 @@ def _items_snapshot(items: list[PledgeItem]) -> list[dict]:
 
 
 def _reviewer_user_ids(pledge: Pledge) -> list[int]:
-    from accounts.models import UnitRole
-    from django.db import connection
-
     reviewer = pledge.reviewer_organization
     if reviewer is not None and reviewer.secretary_id:
         user_id = Member.objects.filter(pk=reviewer.secretary_id).values_list("user_id", flat=True).first()

@@ -2,6 +2,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pledges.models import PhaseDates
+
 
 class Jurisdiction(models.Model):
     class Level(models.TextChoices):
@@ -57,20 +59,11 @@ class UnitFigures(models.Model):
         verbose_name_plural = _("unit figures")
 
 
-class Campaign(models.Model):
+class Campaign(PhaseDates):
     """A round launched from above (e.g. a county): every unit below gets its own copy
     of the round, whose dates it may then adjust (DOMAIN.md, source 001)."""
 
     jurisdiction = models.ForeignKey(Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="campaigns")
-    year = models.PositiveSmallIntegerField(_("year"))
-    theme = models.CharField(_("theme"), max_length=200)
-    mobilise_on = models.DateField(_("mobilise from"))
-    propose_on = models.DateField(_("propose from"))
-    review_on = models.DateField(_("review from"))
-    publish_on = models.DateField(_("publish from"))
-    fulfil_on = models.DateField(_("fulfil from"))
-    evaluate_on = models.DateField(_("evaluate from"))
-    ends_on = models.DateField(_("ends on"))
     created_by = models.ForeignKey("accounts.User", verbose_name=_("launched by"), null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

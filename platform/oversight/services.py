@@ -9,6 +9,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pledges.models import PHASE_FIELDS
+
 from .models import Campaign, CampaignLaunch, Jurisdiction, UnitFigures
 
 logger = logging.getLogger(__name__)
@@ -70,16 +72,13 @@ def unit_figures_refresh() -> UnitFigures:
     return figures
 
 
-CAMPAIGN_DATES = ("mobilise_on", "propose_on", "review_on", "publish_on", "fulfil_on", "evaluate_on", "ends_on")
-
-
 @transaction.atomic
 def campaign_create(*, jurisdiction: Jurisdiction, year: int, theme: str, dates: dict, by) -> Campaign:
     """Record a campaign (public schema); `campaign_launch` then gives each unit its round."""
     from pledges.services import check_round_dates
 
     check_round_dates(dates=dates, year=year)
-    campaign = Campaign(jurisdiction=jurisdiction, year=year, theme=theme, created_by=by, **{k: dates[k] for k in CAMPAIGN_DATES})
+    campaign = Campaign(jurisdiction=jurisdiction, year=year, theme=theme, created_by=by, **{k: dates[k] for k in PHASE_FIELDS})
     campaign.full_clean()
     campaign.save()
     return campaign
@@ -109,7 +108,7 @@ def campaign_launch(*, campaign: Campaign) -> dict[str, list[str]]:
         admins = list(UnitRole.objects.filter(unit=unit, role=UnitRole.Role.UNIT_ADMIN).values_list("user_id", flat=True))
         try:
             with unit_run(unit), transaction.atomic():
-                round = round_open(year=campaign.year, theme=campaign.theme, dates={k: getattr(campaign, k) for k in CAMPAIGN_DATES}, campaign_id=campaign.pk)
+                round = round_open(year=campaign.year, theme=campaign.theme, dates=campaign.phase_dates(), campaign_id=campaign.pk)
                 notify(recipient_ids=admins, title=_("New round from %(from)s: %(theme)s") % {"from": campaign.jurisdiction.name, "theme": campaign.theme},
                        body=_("Your unit has its own copy of the round; adjust its dates if needed."), dedupe_key=f"campaign:{campaign.pk}")
         except Exception:  # one unit's trouble must not stop the others; launching again retries it

@@ -440,12 +440,7 @@ ROUND_PARAM = OpenApiParameter("round", int, description="Round id (default: the
 
 class LedgerMixin(ParticipantMixin):
     def round(self) -> Round:
-        if "round" in self.request.query_params:
-            pk = parse_id(self.request.query_params["round"])
-            if pk is None:
-                raise Http404
-            return get_object_or_404(Round.objects.all(), pk=pk)
-        round = selectors.round_current()
+        round = selectors.round_asked(raw=self.request.query_params.get("round"))
         if round is None:
             raise Http404
         return round

@@ -57,8 +57,7 @@ class MemberForm(forms.ModelForm):
         try:
             services.check_member(member=probe)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
+            self.add_error(None, exc)  # Django places each field's messages on that field
         return data
 
 

@@ -12,7 +12,6 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -87,7 +86,3 @@ def exception_handler(exc, context):
         body = error_body(response.status_code, str(code), str(detail) if not isinstance(detail, (dict, list)) else _("Request failed."))
     response.data = body
     return response
-
-
-def conflict(message: str) -> Response:
-    return Response(error_body(409, "conflict", message), status=status.HTTP_409_CONFLICT)

@@ -7,11 +7,12 @@ from rest_framework import generics, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pledges.models import PHASE_FIELDS
 from tenants.models import Unit
 
 from ..models import Campaign, Jurisdiction
 from ..selectors import campaigns_visible_to, jurisdictions_visible_to, units_overseen_by
-from ..services import CAMPAIGN_DATES, campaign_create, campaign_launch
+from ..services import campaign_create, campaign_launch
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
@@ -105,7 +106,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "jurisdiction", "year", "theme", *CAMPAIGN_DATES, "launched_units", "created_at"]
+        fields = ["id", "jurisdiction", "year", "theme", *PHASE_FIELDS, "launched_units", "created_at"]
         read_only_fields = ["created_at"]
 
     def get_launched_units(self, campaign) -> int:
@@ -144,7 +145,7 @@ class CampaignList(generics.ListCreateAPIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         campaign = campaign_create(jurisdiction=data["jurisdiction"], year=data["year"], theme=data["theme"],
-                                   dates={k: data[k] for k in CAMPAIGN_DATES}, by=request.user)
+                                   dates={k: data[k] for k in PHASE_FIELDS}, by=request.user)
         return Response({"id": campaign.pk, **campaign_launch(campaign=campaign)}, status=201)
 
 

@@ -4,13 +4,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from django.core.exceptions import ValidationError
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jiannuo.api.errors import conflict
 from jiannuo.api.units import UnitAdminOnly, UnitScopedMixin
 
 from .. import selectors, services
@@ -157,10 +155,5 @@ class MemberLoginActivate(UnitScopedMixin, APIView):
         member = generics.get_object_or_404(selectors.member_list(), pk=pk)
         form = LoginActivationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            services.member_login_activate(member=member, password=form.validated_data["password"])
-        except ValidationError as exc:
-            if getattr(exc, "code", None) == "conflict":
-                return conflict(exc.messages[0])
-            raise
+        services.member_login_activate(member=member, password=form.validated_data["password"])  # an active login: 409
         return Response(status=status.HTTP_204_NO_CONTENT)
