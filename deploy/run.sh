@@ -18,6 +18,9 @@ if [ "${JIANNUO_SERVE:-}" = "production" ]; then
   fi
   # Local serving speaks plain HTTP; behind a TLS proxy leave this at its default (on).
   export DJANGO_SECURE_SSL_REDIRECT="${DJANGO_SECURE_SSL_REDIRECT:-0}"
+  # It serves the demo county, whose logins share the published password. A real deployment
+  # never runs seed_demo and leaves JIANNUO_DEMO off, so that password opens nothing there.
+  export JIANNUO_DEMO="${JIANNUO_DEMO:-1}"
 else
   export DJANGO_SETTINGS_MODULE=jiannuo.settings.dev
 fi

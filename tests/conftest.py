@@ -11,13 +11,14 @@ from datetime import date
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+from accounts.tokens import tokens_issue
 
 from accounts.models import JurisdictionRole, UnitRole, User
 from oversight.services import jurisdiction_create
 from tenants.organization import services as org
-from tenants.organization.models import Organization
+from tenants.organization.models import Member, Organization
 from tenants.services import template_schema_ensure, unit_create, unit_run
 
 
@@ -80,11 +81,12 @@ def _build_unit(key: str, county) -> UnitWorld:
             ))
         org.organization_update(organization=branch, secretary=people[0])
         users = []
-        for person in people:
+        for person in people:  # the world skips activation (tests of activation make their own members)
             user = User.objects.get(pk=person.user_id)
             user.set_password("pass-1234")
             user.save()
             users.append(user)
+        Member.objects.filter(pk__in=[p.pk for p in people]).update(login_activated_at=timezone.now())
         world = UnitWorld(
             key=key, unit=unit, admin=admin, secretary=users[0], member=users[1], other_member=users[2],
             committee_id=committee.pk, branch_id=branch.pk, branch2_id=branch2.pk, group_id=group.pk,
@@ -162,7 +164,7 @@ def api_client_for(user: User | None) -> APIClient:
     """A mobile-style client: JWT bearer token, no session."""
     client = APIClient()
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=user).access_token}")
     return client
 
 
@@ -173,3 +175,22 @@ def as_user(db):
 
 def unit_url(unit_world: UnitWorld, rest: str) -> str:
     return f"/api/v1/u/{unit_world.unit.slug}/{rest}"
+
+
+def console_client(user: User):
+    """A browser-like client signed in to the consoles, past two-step verification when
+    the person has or needs it (as `accounts.views.login_verify_page` leaves a session)."""
+    import django_otp
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.two_factor import two_factor_required
+
+    client = Client()
+    client.force_login(user)
+    if two_factor_required(user) or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[django_otp.DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

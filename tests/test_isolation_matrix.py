@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from audit.models import AuditEntry
 from jiannuo.unit_urls import urlconf_for
 from tenants.services import unit_run
-from tests.conftest import UnitWorld, api_client_for
+from tests.conftest import UnitWorld, api_client_for, console_client
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "organization-detail": UnitRoute(lambda w: f"organizations/{w.branch_id}/", ("GET", "PATCH", "PUT", "DELETE")),
     "member-list": UnitRoute(lambda w: "members/", ("GET", "POST"), is_list=True),
     "member-detail": UnitRoute(lambda w: f"members/{w.member_ids[1]}/", ("GET", "PATCH", "PUT", "DELETE")),
-    "member-login-activate": UnitRoute(lambda w: f"members/{w.member_ids[1]}/login/", ("POST",)),
+    "member-activation": UnitRoute(lambda w: f"members/{w.member_ids[1]}/activation/", ("POST",)),
+    "member-unlock": UnitRoute(lambda w: f"members/{w.member_ids[1]}/unlock/", ("POST",)),
     "member-import": UnitRoute(lambda w: "members/import/", ("POST",)),
     "member-export": UnitRoute(lambda w: "members/export/", ("GET",)),
     "notification-list": UnitRoute(lambda w: "notifications/", ("GET",), is_list=True),
@@ -83,6 +84,11 @@ PUBLIC_ROUTES = {
     "token-obtain": ("POST", "/api/v1/auth/token/", 400),
     "token-refresh": ("POST", "/api/v1/auth/token/refresh/", 400),
     "logout-api": ("POST", "/api/v1/auth/logout/", 401),
+    "password-change": ("POST", "/api/v1/auth/password/", 401),
+    "activation-code": ("POST", "/api/v1/auth/code/", 400),
+    "activation-redeem": ("POST", "/api/v1/auth/activate/", 400),
+    "login-verify": ("GET", "/accounts/login/verify/", 302),
+    "two-factor": ("GET", "/accounts/two-factor/", 302),
     "me": ("GET", "/api/v1/auth/me/", 401),
     "oversight-jurisdiction-list": ("GET", "/api/v1/oversight/jurisdictions/", 401),
     "oversight-unit-list": ("GET", "/api/v1/oversight/units/", 401),
@@ -155,7 +161,7 @@ def test_outsiders_get_404_for_unit_a(world, db, name, who):
             response = _call(api_client_for(user), method, path)
         else:
             browser = Client()
-            browser.force_login(user)
+            browser = console_client(user)
             response = browser.get(path)
         assert response.status_code == 404, (method, path, response.status_code)
     with unit_run(world["A"].unit):
@@ -202,7 +208,7 @@ def test_lists_show_nothing_of_another_unit(world, db, name, who):
 def test_public_unit_pages_show_only_that_units_published_data(world, db, name, who):
     browser = Client()
     if who != "anonymous":
-        browser.force_login(OUTSIDERS[who](world))
+        browser = console_client(OUTSIDERS[who](world))
     route = UNIT_ROUTES[name]
     response = browser.get(_full_path(world, route, "A"))
     assert response.status_code == 200
@@ -229,10 +235,10 @@ def test_unit_file_of_a_is_not_served_through_b(world, db, settings, tmp_path):
         name = default_storage.save("report.pdf", ContentFile(b"%PDF secret of A"))
     try:
         browser = Client()
-        browser.force_login(world["A"].admin)
+        browser = console_client(world["A"].admin)
         own = browser.get(f"/u/unit-a/files/{name}")
         assert own.status_code == 200 and b"secret of A" in b"".join(own.streaming_content)
-        browser.force_login(world["B"].admin)
+        browser = console_client(world["B"].admin)
         assert browser.get(f"/u/unit-b/files/{name}").status_code == 404
         assert browser.get(f"/u/unit-b/files/../u_unit_a/{name}").status_code == 404
         assert browser.get(f"/u/unit-a/files/{name}").status_code == 404
@@ -251,19 +257,19 @@ def test_public_routes_for_anonymous_callers(world, db, name):
 
 def test_platform_console_shows_county_admin_only_their_units(world, db):
     browser = Client()
-    browser.force_login(world.county_admin_k2)
+    browser = console_client(world.county_admin_k2)
     page = browser.get("/admin/tenants/unit/")
     assert page.status_code == 200
     text = page.content.decode()
     assert "Unit C" in text and "Unit A" not in text
     assert browser.get(f"/admin/tenants/unit/{world['A'].unit.pk}/change/").status_code in (302, 404)
-    browser.force_login(world["A"].admin)
+    browser = console_client(world["A"].admin)
     assert browser.get("/admin/").status_code == 302
 
 
 def test_unit_console_pages_stay_in_their_unit(world, db):
     browser = Client()
-    browser.force_login(world["A"].admin)
+    browser = console_client(world["A"].admin)
     pages = [
         "/u/unit-a/admin/",
         "/u/unit-a/admin/organization/member/",

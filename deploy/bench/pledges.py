@@ -617,7 +617,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
     from django.utils import timezone
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from accounts.tokens import tokens_issue
 
     server = None
     try:
@@ -631,7 +631,7 @@ def main() -> None:
         listed = seeded.member_users[::step][:args.tokens]
 
         def bearer(user) -> dict:
-            return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+            return {"Authorization": f"Bearer {tokens_issue(user=user).access_token}"}
 
         api = f"/api/v1/u/{UNIT_SLUG}"
         scenarios = {

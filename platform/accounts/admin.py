@@ -1,10 +1,15 @@
-from django.contrib import admin
+from axes.models import AccessAttempt
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jiannuo.admin_sites import platform_admin_site
 
+from .login import account_unlock
 from .models import JurisdictionRole, UnitRole, User
+from .services import credentials_revoke, user_suspend
+from .two_factor import two_factor_remove
 
 
 class OperatorOnly(admin.ModelAdmin):
@@ -41,6 +46,32 @@ class UserAdmin(OperatorOnly, BaseUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     inlines = [UnitRoleInline, JurisdictionRoleInline]
+    actions = ["sign_out_everywhere", "unlock", "remove_two_factor"]
+
+    def save_model(self, request, obj, form, change):
+        suspended = change and "is_active" in form.changed_data and not obj.is_active
+        super().save_model(request, obj, form, change)
+        if suspended:
+            user_suspend(user=obj)  # every session and token of the person ends now
+
+    @admin.action(description=_("Sign out everywhere (end every session and token)"))
+    def sign_out_everywhere(self, request, queryset):
+        for user in queryset:
+            credentials_revoke(user=user)
+        self.message_user(request, _("Signed out everywhere: %(n)d accounts.") % {"n": len(queryset)}, messages.SUCCESS)
+
+    @admin.action(description=_("Unlock after too many wrong passwords"))
+    def unlock(self, request, queryset):
+        for user in queryset:
+            account_unlock(user=user)
+        self.message_user(request, _("Unlocked: %(n)d accounts.") % {"n": len(queryset)}, messages.SUCCESS)
+
+    @admin.action(description=_("Remove two-step verification (lost phone and recovery codes)"))
+    def remove_two_factor(self, request, queryset):
+        for user in queryset:
+            two_factor_remove(user=user)
+            credentials_revoke(user=user)
+        self.message_user(request, _("Two-step verification removed: %(n)d accounts. They set it up again at their next sign-in."), messages.SUCCESS)
 
 
 @admin.register(UnitRole, site=platform_admin_site)
@@ -55,3 +86,23 @@ class UnitRoleAdmin(OperatorOnly):
 class JurisdictionRoleAdmin(OperatorOnly):
     list_display = ["user", "jurisdiction", "role", "created_at"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(AccessAttempt, site=platform_admin_site)
+class AccessAttemptAdmin(OperatorOnly):
+    """Accounts with recent wrong passwords; deleting a row unlocks the account."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time"]
+    search_fields = ["username", "ip_address"]
+    readonly_fields = ["username", "ip_address", "user_agent", "failures_since_start", "attempt_time", "path_info"]
+    fields = readonly_fields
+    has_add_permission = lambda self, request: False  # noqa: E731
+
+
+@admin.register(TOTPDevice, site=platform_admin_site)
+class TOTPDeviceAdmin(OperatorOnly):
+    list_display = ["user", "name", "confirmed", "last_used_at"]
+    search_fields = ["user__username", "user__phone"]
+    fields = ["user", "name", "confirmed"]
+    readonly_fields = ["user", "name", "confirmed"]
+    has_add_permission = lambda self, request: False  # noqa: E731

@@ -1,53 +1,38 @@
-"""JWT for mobile clients: short-lived access tokens, rotating refresh tokens, and
-logout that revokes both (refresh via simplejwt's blacklist, access via a Redis deny-list)."""
+"""Bearer-token authentication for the API: simplejwt's checks, then the token's family
+and credential version (accounts.tokens), with answers in the caller's language."""
 from __future__ import annotations
 
-from django.core.cache import caches
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
-_DENYLIST_PREFIX = "revoked-access-jti:"
-
-
-def _denylist():
-    return caches["default"]
-
-
-def revoke_access_token(token) -> None:
-    """Refuse this access token from now until it would have expired anyway."""
-    import time
-
-    ttl = max(1, int(token["exp"] - time.time()))
-    # The cache key function prefixes the current schema; logout runs in the public schema.
-    _denylist().set(_DENYLIST_PREFIX + token["jti"], 1, timeout=ttl)
-
-
-def is_access_token_revoked(token) -> bool:
-    from django.db import connection
-
-    if connection.schema_name != "public":
-        # Keys are written from the public schema; read them from there too.
-        from django_tenants.utils import schema_context
-
-        with schema_context("public"):
-            return _denylist().get(_DENYLIST_PREFIX + token["jti"]) is not None
-    return _denylist().get(_DENYLIST_PREFIX + token["jti"]) is not None
+from .tokens import token_still_valid
 
 
 class JWTAuthentication(BaseJWTAuthentication):
-    """simplejwt's authentication, plus the deny-list, and reusing the routing middleware's result."""
-
     def authenticate(self, request):
         django_request = getattr(request, "_request", request)
         cached = getattr(django_request, "_bearer_auth", None)
         if cached is not None:
             return cached
         result = super().authenticate(request)
-        if result is not None and is_access_token_revoked(result[1]):
-            raise InvalidToken(_("Token has been revoked."))
+        if result is not None and not token_still_valid(result[1], result[0]):
+            raise InvalidToken(_("You have been signed out. Please sign in again."))
         django_request._bearer_auth = result
         return result
+
+    def get_validated_token(self, raw_token):
+        try:
+            return super().get_validated_token(raw_token)
+        except (InvalidToken, TokenError):
+            # simplejwt's own detail is English and nested; phones show this sentence.
+            raise InvalidToken(_("Your sign-in has expired or is not valid. Please sign in again."))
+
+    def get_user(self, validated_token):
+        try:
+            return super().get_user(validated_token)
+        except (InvalidToken, AuthenticationFailed):
+            raise InvalidToken(_("Your sign-in has expired or is not valid. Please sign in again."))
 
 
 def authenticate_bearer(request):

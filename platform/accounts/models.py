@@ -1,7 +1,13 @@
-"""One identity per person, in the public schema, with roles per unit and per jurisdiction."""
+"""One identity per person, in the public schema, with roles per unit and per jurisdiction.
+
+An identity is keyed by the person's mobile number and may be shared by several units,
+so no unit admin ever controls it: linking it to a unit and setting its password need
+proof from the person (an activation code, see `ActivationCode` and `PendingLink`).
+"""
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 phone_validator = RegexValidator(r"^1\d{10}$", _("Enter a mainland mobile number of 11 digits starting with 1."))
@@ -10,6 +16,13 @@ phone_validator = RegexValidator(r"^1\d{10}$", _("Enter a mainland mobile number
 class User(AbstractUser):
     phone = models.CharField(_("mobile phone"), max_length=11, unique=True, null=True, blank=True, validators=[phone_validator])
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    # Bumped when every session and token of the person must end without a new password
+    # (suspension, "sign out everywhere"). Sessions and tokens carry a stamp of the password
+    # hash and this version, so a new password ends them too, whichever way it was set.
+    credential_version = models.PositiveIntegerField(_("credential version"), default=0, editable=False)
+    # When the person last proved they hold the phone (an SMS code). A password set that
+    # way is the person's own; one set with a code a unit admin handed over is not.
+    phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -19,6 +32,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def get_session_auth_hash(self):
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash", f"{self.password}:{self.credential_version}", algorithm="sha256"
+        ).hexdigest()
 
 
 class UnitRole(models.Model):
@@ -62,3 +80,52 @@ class JurisdictionRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.jurisdiction} · {self.get_role_display()}"
+
+
+class PendingLink(models.Model):
+    """A unit enrolled a member with a phone number that is already someone's identity.
+    The member stays unlinked until the person proves they hold the phone."""
+
+    phone = models.CharField(_("mobile phone"), max_length=11, db_index=True)
+    unit = models.ForeignKey("tenants.Unit", on_delete=models.CASCADE, related_name="pending_links", verbose_name=_("unit"))
+    member_id = models.BigIntegerField(_("member"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending link")
+        verbose_name_plural = _("pending links")
+        constraints = [models.UniqueConstraint(fields=["unit", "member_id"], name="pending_link_unique_member")]
+
+    def __str__(self) -> str:
+        return f"{self.phone} → {self.unit}"
+
+
+class ActivationCode(models.Model):
+    """A one-time code that proves who may set a login's password.
+
+    `sms`: sent to the phone, so whoever redeems it holds the phone — it may link every
+    pending enrolment of that phone and set or reset the password.
+    `handover`: given by a unit admin on paper or in person; it can only activate an
+    identity that belongs to no unit but the admin's own. Only a hash is stored."""
+
+    class Method(models.TextChoices):
+        SMS = "sms", _("SMS to the member's phone")
+        HANDOVER = "handover", _("Handed over by the unit admin")
+
+    phone = models.CharField(_("mobile phone"), max_length=11, db_index=True)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    unit = models.ForeignKey("tenants.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"))
+    code_hash = models.CharField(max_length=128)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("activation code")
+        verbose_name_plural = _("activation codes")
+        indexes = [models.Index(fields=["phone", "expires_at"], name="activation_code_live")]
+
+    def __str__(self) -> str:
+        return f"{self.phone} · {self.get_method_display()}"

@@ -6,6 +6,10 @@ from django.utils.translation import gettext_lazy as _
 class AuditedModel(models.Model):
     """Business records whose every create/update/delete is written to the audit trail."""
 
+    # Columns never written to the trail (e.g. which platform identity a member is linked
+    # to: the unit's admins read the trail and must not learn about identities elsewhere).
+    audit_hidden: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
 

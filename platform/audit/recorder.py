@@ -24,14 +24,16 @@ def _jsonable(value):
 
 
 def snapshot(instance: models.Model) -> dict:
-    return {f.attname: _jsonable(getattr(instance, f.attname)) for f in instance._meta.concrete_fields}
+    hidden = getattr(instance, "audit_hidden", ())
+    return {f.attname: _jsonable(getattr(instance, f.attname)) for f in instance._meta.concrete_fields if f.attname not in hidden}
 
 
 def _loaded_snapshot(instance: models.Model) -> dict | None:
     loaded = getattr(instance, "_audit_loaded", None)
     if loaded is None:
         return None
-    return {k: _jsonable(v) for k, v in loaded.items()}
+    hidden = getattr(instance, "audit_hidden", ())
+    return {k: _jsonable(v) for k, v in loaded.items() if k not in hidden}
 
 
 def _entry(instance: models.Model, action: str, before: dict | None, after: dict | None) -> AuditEntry:

@@ -5,12 +5,14 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts import views as account_views
 from jiannuo import views
 from jiannuo.admin_sites import platform_admin_site
 from jiannuo.api.ping import Ping
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
+    path("auth/", include("tenants.organization.api.activation_urls")),
     path("oversight/", include("oversight.api.urls")),
     path("ping/", Ping.as_view(), name="api-ping"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -21,7 +23,9 @@ api_v1 = [
 public_urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="jiannuo/login.html"), name="login"),
+    path("accounts/login/", account_views.login_page, name="login"),
+    path("accounts/login/verify/", account_views.login_verify_page, name="login-verify"),
+    path("accounts/two-factor/", account_views.two_factor_page, name="two-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", platform_admin_site.urls),

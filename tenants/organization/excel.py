@@ -16,7 +16,8 @@ from audit.recorder import record_bulk_create
 from jiannuo.excel import safe_row
 
 from .models import Member, Organization
-from .services import check_member, member_identity_link
+from .identity import members_identity_link
+from .services import check_member
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -177,10 +178,9 @@ def members_import(*, content: bytes, unit) -> ImportReport:
     if report.errors:
         raise ImportRejected(report)
     with transaction.atomic():
-        for member in members:
-            member_identity_link(member=member, unit=unit)
         Member.objects.bulk_create(members, batch_size=1000)
         record_bulk_create(members)
+        members_identity_link(members=members, unit=unit)
     report.created = len(members)
     return report
 

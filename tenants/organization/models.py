@@ -59,7 +59,11 @@ class Member(AuditedModel):
         DECEASED = "deceased", _("Deceased")
 
     # The person's platform identity (public schema); no DB constraint across schemas.
+    # Kept out of the audit trail: whether a phone number already had an identity must not show.
+    audit_hidden = ("user_id",)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("login"), null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # When the person activated their login for this unit (set a password with a code).
+    login_activated_at = models.DateTimeField(_("login activated at"), null=True, blank=True, editable=False)
     name = models.CharField(_("name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))

@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import UnitRole, User
-
+from .identity import member_identity_link, member_identity_unlink
 from .models import Member, Organization
 
 MEMBER_FIELDS = ("name", "gender", "birth_date", "joined_on", "phone", "post", "tier", "is_exempt", "branch", "group", "status")
@@ -105,26 +104,13 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def member_identity_link(*, member: Member, unit) -> None:
-    """A member with a phone number can log in with it: one identity across units."""
-    if not member.phone:
-        return
-    user = User.objects.filter(phone=member.phone).first()
-    if user is None:
-        user = User(username=member.phone, phone=member.phone, full_name=member.name)
-        user.set_unusable_password()
-        user.save()
-    member.user = user
-    UnitRole.objects.get_or_create(user=user, unit=unit, role=UnitRole.Role.MEMBER)
-
-
 @transaction.atomic
 def member_create(*, unit, **fields) -> Member:
     member = Member(**{k: v for k, v in fields.items() if k in MEMBER_FIELDS})
     member.full_clean(exclude=["user"])
     check_member(member=member)
-    member_identity_link(member=member, unit=unit)
     member.save()
+    member_identity_link(member=member, unit=unit)
     return member
 
 
@@ -139,15 +125,10 @@ def member_update(*, member: Member, unit, **changes) -> Member:
     check_member(member=member)
     if phone_changed:
         member_identity_unlink(member=member, unit=unit)
-        member_identity_link(member=member, unit=unit)
     member.save()
+    if phone_changed:
+        member_identity_link(member=member, unit=unit)
     return member
-
-
-def member_identity_unlink(*, member: Member, unit) -> None:
-    if member.user_id:
-        UnitRole.objects.filter(user_id=member.user_id, unit=unit, role=UnitRole.Role.MEMBER).delete()
-        member.user = None
 
 
 @transaction.atomic
@@ -156,24 +137,3 @@ def member_delete(*, member: Member, unit) -> None:
         raise ValidationError(_("This member is a secretary; name another secretary first."))
     member_identity_unlink(member=member, unit=unit)
     member.delete()
-
-
-@transaction.atomic
-def member_login_activate(*, member: Member, password: str) -> User:
-    """Give a member's login its first password. Only for a login that never had one:
-    the identity is shared across units, so one unit's admin must never be able to
-    replace a password that the person (or another unit) already uses."""
-    from django.contrib.auth.password_validation import validate_password
-
-    if member.user_id is None:
-        raise ValidationError(_("This member has no login: add a mobile number first."))
-    user = User.objects.select_for_update().get(pk=member.user_id)
-    if user.has_usable_password():
-        raise ValidationError(_("This login is already active; only its owner can change the password."), code="conflict")
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages})
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    return user

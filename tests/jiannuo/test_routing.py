@@ -4,7 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tenants.models import Unit
-from tests.conftest import api_client_for, unit_url
+from tests.conftest import api_client_for, unit_url, console_client
 
 
 def test_member_reaches_own_unit_api(world, db):
@@ -77,7 +77,7 @@ def test_web_console_redirects_anonymous_to_login(world, db, client):
 
 
 def test_unit_admin_opens_console_with_session(world, db, client):
-    client.force_login(world["A"].admin)
+    client = console_client(world["A"].admin)
     response = client.get(f"/u/{world['A'].unit.slug}/admin/")
     assert response.status_code == 200
     assert "Unit A" in response.content.decode()
@@ -88,6 +88,6 @@ def test_unit_admin_opens_console_with_session(world, db, client):
 
 
 def test_member_cannot_open_unit_console(world, db, client):
-    client.force_login(world["A"].member)
+    client = console_client(world["A"].member)
     response = client.get(f"/u/{world['A'].unit.slug}/admin/")
     assert response.status_code == 302  # to the login page: no console for plain members

@@ -1,7 +1,7 @@
 """County admins see the units of their county, and nothing of other counties."""
 from oversight.services import unit_figures_refresh
 from tenants.services import unit_run
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, console_client
 
 
 def test_county_admin_lists_only_own_county_units(world, db):
@@ -63,10 +63,10 @@ def test_operator_creates_a_unit_in_the_platform_console(world, db):
     from tenants.models import Unit
 
     browser = Client()
-    browser.force_login(world.operator)
+    browser = console_client(world.operator)
     response = browser.post("/admin/tenants/unit/add/", {"name": "东山镇", "slug": "dongshan", "kind": "township", "county": world.counties["K1"].pk})
     assert response.status_code == 302, response.content.decode()[:2000]
     unit = Unit.objects.get(slug="dongshan")
     assert unit.status == Unit.Status.ACTIVE and unit.schema_name == "u_dongshan"
-    browser.force_login(world.county_admin_k1)
+    browser = console_client(world.county_admin_k1)
     assert browser.post("/admin/tenants/unit/add/", {"name": "西山镇", "slug": "xishan", "kind": "township", "county": world.counties["K1"].pk}).status_code == 403

@@ -5,11 +5,12 @@ from pledges.models import PledgeRules, Round
 from tenants.services import unit_run
 
 from .support import TODAY, round_dates
+from tests.conftest import console_client
 
 
 def _console(user) -> Client:
     browser = Client()
-    browser.force_login(user)
+    browser = console_client(user)
     return browser
 
 

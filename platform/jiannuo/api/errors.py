@@ -66,6 +66,8 @@ def exception_handler(exc, context):
         # Services refuse a step that the current state or phase forbids with code "conflict".
         if not hasattr(exc, "error_dict") and getattr(exc, "code", None) == "conflict":
             exc = Conflict(exc.messages[0])
+        elif not hasattr(exc, "error_dict") and getattr(exc, "code", None) == "throttled":
+            exc = exceptions.Throttled(detail=exc.messages[0])
         else:
             exc = validation_error_from_django(exc)
     elif isinstance(exc, Http404):

@@ -41,6 +41,10 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -88,6 +92,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionIdleTimeoutMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: resolves /u/<unit>/…, checks the caller's access in the public schema,
@@ -116,14 +123,44 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneOrUsernameBackend"]
+# Axes first: a locked account is refused before its password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.PhoneOrUsernameBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.DemoPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+
+# --- Accounts you can trust -------------------------------------------------------------------
+# The demo (make run) publishes one password for every login; only demo settings accept it.
+JIANNUO_DEMO = env_bool("JIANNUO_DEMO", False)
+# Addresses (or networks) of the reverse proxies in front of the web servers. Only requests
+# from them have their X-Forwarded-For believed; empty: the connecting address is the client.
+JIANNUO_TRUSTED_PROXIES = [p for p in os.environ.get("JIANNUO_TRUSTED_PROXIES", "").split(",") if p.strip()]
+# Wrong passwords: per account (django-axes) ...
+AXES_FAILURE_LIMIT = int(os.environ.get("JIANNUO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("JIANNUO_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.login.login_key"
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends on time, however often it is tried
+AXES_ENABLE_ADMIN = False  # registered on the platform console instead (accounts.admin)
+AXES_VERBOSE = False
+# Lockouts are answered by our own views (translated, in the API's error shape), not by axes'
+# middleware; per-address limiting is our own counter (below), not axes' all-or-nothing IP lock.
+SILENCED_SYSTEM_CHECKS = ["axes.W002", "axes.W006"]
+# ... and per client address, counting failures for every account together.
+JIANNUO_ADDRESS_FAILURE_LIMIT = int(os.environ.get("JIANNUO_ADDRESS_FAILURE_LIMIT", "50"))
+JIANNUO_ADDRESS_FAILURE_WINDOW = timedelta(minutes=15)
+# Two-step verification: always for operators and jurisdiction admins; unit admins "optional" or "required".
+JIANNUO_2FA_UNIT_ADMINS = os.environ.get("JIANNUO_2FA_UNIT_ADMINS", "optional")
+OTP_TOTP_ISSUER = "践诺 Jiannuo"
+# Console sessions end after this long without a request (MLPS 2.0 level 3).
+JIANNUO_SESSION_IDLE = timedelta(minutes=int(os.environ.get("JIANNUO_SESSION_IDLE_MINUTES", "30")))
+JIANNUO_SMS_PROVIDER = os.environ.get("JIANNUO_SMS_PROVIDER", "accounts.sms.LogProvider")
 
 # --- Language and time: Chinese first ----------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -156,7 +193,12 @@ CACHES = {
         "KEY_PREFIX": "jiannuo",
     }
 }
+# Security state is global, not per unit: keys without the schema prefix, so a session ended
+# inside a unit's console is ended everywhere, and a revoked token is revoked on every path.
+CACHES["security"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "jiannuo-security"}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "security"
+SESSION_COOKIE_AGE = 60 * 60 * 12  # a working day; idleness ends it sooner (JIANNUO_SESSION_IDLE)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -176,7 +218,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "jiannuo.api.errors.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
+    "DEFAULT_THROTTLE_RATES": {"login": "20/min", "activation": "10/min"},
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=10),

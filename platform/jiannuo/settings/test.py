@@ -8,7 +8,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = DATA_DIR / "test-media"
 # Tests use their own Redis database so a running demo is not disturbed.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")
-CACHES = {"default": {**CACHES["default"], "LOCATION": TEST_REDIS_URL}}
+CACHES = {name: {**cache, "LOCATION": TEST_REDIS_URL} for name, cache in CACHES.items()}
 CELERY_BROKER_URL = TEST_REDIS_URL
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
@@ -16,3 +16,4 @@ STORAGES = {
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 WHITENOISE_AUTOREFRESH = True
+JIANNUO_SMS_PROVIDER = "accounts.sms.MemoryProvider"  # tests read what the phone received

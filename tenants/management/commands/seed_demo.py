@@ -8,6 +8,7 @@ from datetime import date
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import JurisdictionRole, UnitRole, User
 from audit.context import acting
@@ -45,6 +46,11 @@ class Command(BaseCommand):
     help = "Create the demo county with units, branches, members and logins (idempotent)."
 
     def handle(self, *args, **options):
+        from django.conf import settings
+        from django.core.management.base import CommandError
+
+        if not settings.JIANNUO_DEMO:
+            raise CommandError("The demo's logins share a published password: load it only with JIANNUO_DEMO=1 (make run sets it).")
         rng = random.Random(20261121)
         self.password_hash = make_password(PASSWORD)  # hashed once: the demo has hundreds of logins
         with acting(source="seed_demo"):
@@ -126,7 +132,9 @@ class Command(BaseCommand):
                 organization_update(organization=branch, secretary=members[0])
                 recipients += [m.user_id for m in members if m.user_id]
             organization_update(organization=committee, secretary=Member.objects.filter(branch__parent=committee).order_by("id").first())
+            # The demo skips activation: every login already has the published password.
             User.objects.filter(pk__in=recipients).update(password=self.password_hash)
+            Member.objects.filter(user_id__in=recipients).update(login_activated_at=timezone.now())
             notify(recipient_ids=recipients, title=f"欢迎使用{name}践诺平台", body="请在本轮承诺开始前核对个人信息。", dedupe_key=f"demo-welcome-{slug}")
         self.stdout.write(f"unit {slug} created")
         return unit

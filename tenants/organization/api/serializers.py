@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from ..identity import member_login_state
 from ..models import Member, Organization
 
 
@@ -17,20 +18,20 @@ class OrganizationSerializer(serializers.ModelSerializer):
 class MemberSerializer(serializers.ModelSerializer):
     branch_name = serializers.CharField(source="branch.name", read_only=True)
     group_name = serializers.CharField(source="group.name", read_only=True, default=None)
-    has_login = serializers.SerializerMethodField()
+    login = serializers.SerializerMethodField(help_text="none: no mobile number; pending: not activated yet; active: the member has set a password")
 
     class Meta:
         model = Member
         fields = [
             "id", "name", "gender", "birth_date", "joined_on", "phone", "post", "tier", "is_exempt",
-            "branch", "branch_name", "group", "group_name", "status", "has_login", "created_at", "updated_at",
+            "branch", "branch_name", "group", "group_name", "status", "login", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         # Uniqueness is a business rule checked by the service (with a translated message).
         validators = []
 
-    def get_has_login(self, member) -> bool:
-        return member.user_id is not None
+    def get_login(self, member) -> str:
+        return member_login_state(member)
 
 
 class MemberImportSerializer(serializers.Serializer):

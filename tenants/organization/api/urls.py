@@ -10,5 +10,6 @@ urlpatterns = [
     path("members/import/", views.MemberImport.as_view(), name="member-import"),
     path("members/export/", views.MemberExport.as_view(), name="member-export"),
     path("members/<int:pk>/", views.MemberDetail.as_view(), name="member-detail"),
-    path("members/<int:pk>/login/", views.MemberLoginActivate.as_view(), name="member-login-activate"),
+    path("members/<int:pk>/activation/", views.MemberActivation.as_view(), name="member-activation"),
+    path("members/<int:pk>/unlock/", views.MemberUnlock.as_view(), name="member-unlock"),
 ]

@@ -11,7 +11,9 @@ from rest_framework.views import APIView
 
 from jiannuo.api.units import UnitAdminOnly, UnitScopedMixin
 
-from .. import selectors, services
+from accounts.models import ActivationCode
+
+from .. import identity, selectors, services
 from ..excel import ImportRejected, members_export, members_import
 from ..models import Member
 from .serializers import ImportReportSerializer, MemberImportSerializer, MemberSerializer, OrganizationSerializer, UnitMeSerializer
@@ -141,19 +143,40 @@ class UnitMe(UnitScopedMixin, APIView):
         return Response(body)
 
 
-class LoginActivationSerializer(serializers.Serializer):
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+class ActivationRequestSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=ActivationCode.Method.choices, default=ActivationCode.Method.SMS)
 
 
-class MemberLoginActivate(UnitScopedMixin, APIView):
-    """Set the first password of a member's login (e.g. after an Excel import)."""
+class ActivationIssuedSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    sent_to = serializers.CharField(help_text="The member's number, masked")
+    expires_at = serializers.DateTimeField()
+    code = serializers.CharField(allow_null=True, help_text="The code to hand over (method handover; SMS codes only in the demo)")
+
+
+class MemberActivation(UnitScopedMixin, APIView):
+    """Start a member's login activation: a one-time code by SMS to the member's phone
+    (`sms`), or a code to hand over in person (`handover`). The member then sets their own
+    password with it (`POST /api/v1/auth/activate/`). Nobody else ever sets it."""
 
     permission_classes = [UnitAdminOnly]
 
-    @extend_schema(request=LoginActivationSerializer, responses={204: None})
+    @extend_schema(request=ActivationRequestSerializer, responses={201: ActivationIssuedSerializer})
     def post(self, request, pk: int):
         member = generics.get_object_or_404(selectors.member_list(), pk=pk)
-        form = LoginActivationSerializer(data=request.data)
+        form = ActivationRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.member_login_activate(member=member, password=form.validated_data["password"])  # an active login: 409
+        issued = identity.member_activation_issue(member=member, unit=self.unit, method=form.validated_data["method"], by=request.user)
+        return Response(ActivationIssuedSerializer(issued).data, status=status.HTTP_201_CREATED)
+
+
+class MemberUnlock(UnitScopedMixin, APIView):
+    """Unlock a member's account after too many wrong passwords."""
+
+    permission_classes = [UnitAdminOnly]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, pk: int):
+        member = generics.get_object_or_404(selectors.member_list(), pk=pk)
+        identity.member_unlock(member=member)
         return Response(status=status.HTTP_204_NO_CONTENT)

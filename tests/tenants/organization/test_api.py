@@ -16,7 +16,7 @@ def test_unit_admin_adds_a_member_who_can_then_log_in(world, db):
     admin = api_client_for(world["A"].admin)
     response = admin.post(unit_url(world["A"], "members/"), {**NEW_MEMBER, "branch": world["A"].branch_id}, format="json")
     assert response.status_code == 201, response.json()
-    assert response.json()["has_login"] is True
+    assert response.json()["login"] == "pending"  # a login exists; the member activates it (test_identity)
     from accounts.models import UnitRole, User
 
     user = User.objects.get(phone="13812345678")
@@ -126,22 +126,3 @@ def test_member_list_query_count_does_not_grow_with_page_size(world, db):
         assert response.status_code == 200 and len(response.json()["results"]) == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
-
-
-def test_unit_admin_activates_an_imported_members_login(world, db):
-    from rest_framework.test import APIClient
-
-    admin = api_client_for(world["A"].admin)
-    created = admin.post(unit_url(world["A"], "members/"), {**NEW_MEMBER, "branch": world["A"].branch_id}, format="json").json()
-    weak = admin.post(unit_url(world["A"], f"members/{created['id']}/login/"), {"password": "123"}, format="json")
-    assert weak.status_code == 400 and "password" in weak.json()["error"]["fields"]
-    assert admin.post(unit_url(world["A"], f"members/{created['id']}/login/"), {"password": "Hongxing-2026!"}, format="json").status_code == 204
-    login = APIClient().post("/api/v1/auth/token/", {"username": NEW_MEMBER["phone"], "password": "Hongxing-2026!"}, format="json")
-    assert login.status_code == 200
-    again = admin.post(unit_url(world["A"], f"members/{created['id']}/login/"), {"password": "Another-2026!"}, format="json")
-    assert again.status_code == 409  # an active login is its owner's alone
-
-
-def test_secretary_cannot_activate_logins(world, db):
-    response = api_client_for(world["A"].secretary).post(unit_url(world["A"], f"members/{world['A'].member_ids[1]}/login/"), {"password": "Hongxing-2026!"}, format="json")
-    assert response.status_code == 403

@@ -1,0 +1,65 @@
+"""Rules for console (session) sign-ins: they end after a while idle, and people who
+need two-step verification get nowhere until they have passed it (or set it up)."""
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
+
+from jiannuo.api.errors import error_response
+
+from .two_factor import two_factor_enabled, two_factor_required
+
+LAST_SEEN = "jiannuo_last_seen"
+# Writing the session on every request would cost a write per click; a minute's slack does not matter.
+_TOUCH_EVERY = 60
+_OPEN_PATHS = ("/accounts/", "/i18n/", "/static/", "/healthz")
+
+
+def _has_session(request) -> bool:
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+class SessionIdleTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_session(request) and request.user.is_authenticated:
+            now = time.time()
+            last = request.session.get(LAST_SEEN)
+            if last is not None and now - last > settings.JIANNUO_SESSION_IDLE.total_seconds():
+                logout(request)
+                message = _("You were signed out after %(minutes)d minutes without activity. Please sign in again.") % {
+                    "minutes": int(settings.JIANNUO_SESSION_IDLE.total_seconds() // 60)}
+                if request.path_info.startswith("/api/"):
+                    return error_response(401, "session_expired", message, request=request)
+                messages.info(request, message)
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            if last is None or now - last > _TOUCH_EVERY:
+                request.session[LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_session(request) and not request.path_info.startswith(_OPEN_PATHS):
+            user = request.user
+            if user.is_authenticated and not user.is_verified() and (two_factor_enabled(user) or two_factor_required(user)):
+                if two_factor_enabled(user):
+                    logout(request)  # a session from before the second factor: sign in again, with it
+                    target = settings.LOGIN_URL + "?next=" + request.get_full_path()
+                else:
+                    target = "/accounts/two-factor/?next=" + request.get_full_path()
+                if request.path_info.startswith("/api/"):
+                    return error_response(403, "two_factor_required", _("Two-step verification is required first: %(url)s") % {"url": target}, request=request)
+                return HttpResponseRedirect(target)
+        return self.get_response(request)
