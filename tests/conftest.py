@@ -194,3 +194,17 @@ def console_client(user: User):
         session[django_otp.DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    """Each test starts with no throttle, SMS or failed-sign-in counts left by another (they live in Redis)."""
+    import redis
+    from django.conf import settings
+
+    store = redis.Redis.from_url(settings.TEST_REDIS_URL)
+    for pattern in ("*throttle_*", "*activation-sms-to:*", "*login-failures-from:*"):
+        keys = list(store.scan_iter(match=pattern, count=1000))
+        if keys:
+            store.delete(*keys)
+    yield
