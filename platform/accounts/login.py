@@ -7,6 +7,7 @@ township office behind one address is not locked out by its colleagues' typos.
 """
 from __future__ import annotations
 
+import copy
 import math
 
 from axes.helpers import get_cool_off
@@ -118,7 +119,9 @@ def second_factor_check(*, request, user: User, otp: str | None):
 def login_succeeded(*, request, user: User) -> None:
     """For sign-ins that do not go through django.contrib.auth.login (tokens): the same
     bookkeeping — last login, and axes forgets the account's failures."""
-    user_logged_in.send(sender=user.__class__, request=_django_request(request), user=user)
+    request = copy.copy(_django_request(request))
+    request.__dict__.pop("session", None)  # a token sign-in must not leave a browser session behind (axes would make one)
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
 
 
 def account_unlock(*, user: User | None = None, phone: str = "") -> None:

@@ -6,7 +6,7 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
@@ -23,6 +23,12 @@ _OPEN_PATHS = ("/accounts/", "/i18n/", "/static/", "/healthz")
 
 def _has_session(request) -> bool:
     return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def session_activity_start(sender, request, user, **kwargs) -> None:
+    """On every sign-in (connected in AccountsConfig.ready): the idle clock starts now."""
+    if hasattr(request, "session") and SESSION_KEY in request.session:  # token sign-ins have no session
+        request.session[LAST_SEEN] = time.time()
 
 
 class SessionIdleTimeoutMiddleware:

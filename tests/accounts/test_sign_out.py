@@ -162,3 +162,12 @@ def test_suspending_in_the_platform_console_ends_the_sign_ins(world, db):
     user.refresh_from_db()
     assert not user.is_active
     assert bearer(tokens["access"]).get("/api/v1/auth/me/").status_code == 401
+
+
+def test_a_token_sign_in_leaves_no_session_behind(world, db):
+    from django.contrib.sessions.models import Session
+
+    before = Session.objects.count()
+    response = APIClient().post("/api/v1/auth/token/", {"username": world["A"].member.phone, "password": "pass-1234"}, format="json")
+    assert response.status_code == 200 and "sessionid" not in response.cookies
+    assert Session.objects.count() == before
