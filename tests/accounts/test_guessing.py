@@ -9,6 +9,8 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import User
+
 from tests.conftest import api_client_for, unit_url
 
 
@@ -88,7 +90,7 @@ def test_one_address_guessing_many_accounts_is_stopped(world, db):
 def test_a_wrong_second_factor_counts_as_a_failure(world, db):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    user = world.county_admin_k1
+    user = User.objects.get(pk=world.county_admin_k1.pk)  # a copy: the world's objects are shared by every test
     TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     for _ in range(5):
         assert APIClient().post("/api/v1/auth/token/", {"username": user.username, "password": "pass-1234", "otp": "000000"}, format="json").status_code in (401, 429)
@@ -96,7 +98,7 @@ def test_a_wrong_second_factor_counts_as_a_failure(world, db):
 
 
 def test_the_demo_password_opens_nothing_outside_the_demo(world, db):
-    user = world["A"].member
+    user = User.objects.get(pk=world["A"].member.pk)  # a copy: the world's objects are shared by every test
     user.set_password("jiannuo-demo")
     user.save()
     assert attempt(user.phone, "jiannuo-demo").status_code == 401

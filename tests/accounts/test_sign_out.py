@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.models import User
+
 from accounts.services import user_reactivate, user_suspend
 from tests.conftest import console_client, unit_url
 
@@ -100,7 +102,7 @@ def test_a_refresh_token_used_twice_revokes_the_whole_sign_in(world, db):
 
 
 def test_changing_the_password_ends_every_other_sign_in(world, db):
-    user = world["A"].member
+    user = User.objects.get(pk=world["A"].member.pk)  # a copy: the world's objects are shared by every test
     other = sign_in(user.phone)
     browser = signed_in_browser(world, user)
     mine = sign_in(user.phone)
@@ -126,7 +128,7 @@ def test_password_change_checks_the_old_one_and_the_rules_in_chinese(world, db):
 
 
 def test_an_admin_changing_a_password_in_the_console_ends_the_tokens_too(world, db):
-    user = world["A"].member
+    user = User.objects.get(pk=world["A"].member.pk)  # a copy: the world's objects are shared by every test
     tokens = sign_in(user.phone)
     user.set_password("Console-set-2026")
     user.save()
@@ -134,7 +136,7 @@ def test_an_admin_changing_a_password_in_the_console_ends_the_tokens_too(world, 
 
 
 def test_suspension_ends_sessions_and_tokens_and_reactivation_does_not_revive_them(world, db):
-    user = world["A"].member
+    user = User.objects.get(pk=world["A"].member.pk)  # a copy: the world's objects are shared by every test
     tokens = sign_in(user.phone)
     browser = signed_in_browser(world, user)
     user_suspend(user=user)
@@ -148,7 +150,7 @@ def test_suspension_ends_sessions_and_tokens_and_reactivation_does_not_revive_th
 
 
 def test_suspending_in_the_platform_console_ends_the_sign_ins(world, db):
-    user = world["B"].member
+    user = User.objects.get(pk=world["B"].member.pk)  # a copy: the world's objects are shared by every test
     tokens = sign_in(user.phone)
     operator = console_client(world.operator)
     page = operator.get(f"/admin/accounts/user/{user.pk}/change/")
