@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # Picks DATABASE_URL / REDIS_URL: given ones, local defaults, or embedded servers under .data/
 SERVICES = eval "$$($(PY) deploy/services.py ensure)"
 
-.PHONY: run test serve install services stop migrate bench-provisioning bench-pledges clean-data
+.PHONY: run test serve install services stop migrate otp bench-provisioning bench-pledges clean-data
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ services: install
 
 stop:
 	@$(PY) deploy/services.py stop
+
+## make otp WHO=operator: the demo login's current two-step verification code
+otp: install
+	@$(SERVICES) && JIANNUO_DEMO=1 $(PY) manage.py demo_otp $(or $(WHO),operator)
 
 migrate: install
 	@$(SERVICES) && $(PY) manage.py migrate_platform

@@ -37,6 +37,8 @@ cat <<BANNER
     Sign in ............ http://127.0.0.1:${PORT}/accounts/login/
     Platform console ... http://127.0.0.1:${PORT}/admin/              operator / jiannuo-demo
     County admin ....... http://127.0.0.1:${PORT}/admin/              county-admin / jiannuo-demo  (红星县, read-only)
+      both then ask for a two-step code: authenticator key NJUWC3TOOVXS2ZDFNVXS25DPORYC223F,
+      or in another terminal: make otp WHO=operator   (WHO=county-admin)
     Unit console ....... http://127.0.0.1:${PORT}/u/hongxing/admin/   hongxing-admin / jiannuo-demo (红星镇)
     API docs ........... http://127.0.0.1:${PORT}/api/v1/docs/
     Public board ....... http://127.0.0.1:${PORT}/u/hongxing/board/   (no login)

@@ -1,10 +1,14 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from jiannuo.admin_sites import UnitModelAdmin, unit_admin_site
 
-from . import services
+from accounts.models import ActivationCode
+
+from . import identity, services
 from .models import Member, Organization
 
 
@@ -64,7 +68,8 @@ class MemberForm(forms.ModelForm):
 @admin.register(Member, site=unit_admin_site)
 class MemberAdmin(UnitModelAdmin):
     form = MemberForm
-    list_display = ["name", "gender", "branch", "post", "tier", "status", "is_exempt", "phone"]
+    list_display = ["name", "gender", "branch", "post", "tier", "status", "is_exempt", "phone", "login_state"]
+    actions = ["send_activation_sms", "print_activation_letters", "unlock_logins"]
     list_filter = ["status", "tier", "gender", "is_exempt", "branch"]
     search_fields = ["name", "phone", "post"]
     list_select_related = ["branch"]
@@ -83,3 +88,37 @@ class MemberAdmin(UnitModelAdmin):
             services.member_delete(member=obj, unit=request.unit)
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), level="error")
+
+    @admin.display(description=_("login"))
+    def login_state(self, member):
+        return {"none": _("no mobile number"), "pending": _("not activated"), "active": _("activated")}[identity.member_login_state(member)]
+
+    def _issue(self, request, queryset, method):
+        issued, refused = [], []
+        for member in queryset.order_by("branch_id", "name"):
+            try:
+                issued.append((member, identity.member_activation_issue(member=member, unit=request.unit, method=method, by=request.user)))
+            except ValidationError as exc:
+                refused.append(f"{member.name}: {'; '.join(exc.messages)}")
+        for line in refused:
+            self.message_user(request, line, level=messages.WARNING)
+        return issued
+
+    @admin.action(description=_("Send an activation code by SMS"), permissions=["change"])
+    def send_activation_sms(self, request, queryset):
+        issued = self._issue(request, queryset, ActivationCode.Method.SMS)
+        self.message_user(request, _("Activation codes sent by SMS to %(n)d members. Each member sets their own password with the code in the Jiannuo app.") % {"n": len(issued)}, messages.SUCCESS)
+        for member, code in issued:
+            if code.code:  # the demo only: there is no real SMS, the code is shown here
+                self.message_user(request, _("Demo only — the SMS to %(phone)s (%(name)s) says: %(code)s") % {"phone": code.sent_to, "name": member.name, "code": code.code}, messages.INFO)
+
+    @admin.action(description=_("Print activation letters (codes to hand over in person)"), permissions=["change"])
+    def print_activation_letters(self, request, queryset):
+        issued = self._issue(request, queryset, ActivationCode.Method.HANDOVER)
+        return render(request, "organization/activation_letters.html", {"unit": request.unit, "letters": issued})
+
+    @admin.action(description=_("Unlock logins (after too many wrong passwords)"), permissions=["change"])
+    def unlock_logins(self, request, queryset):
+        for member in queryset:
+            identity.member_unlock(member=member)
+        self.message_user(request, _("Unlocked: %(n)d members.") % {"n": queryset.count()}, messages.SUCCESS)

@@ -9,9 +9,7 @@ from tests.conftest import console_client
 
 
 def _console(user) -> Client:
-    browser = Client()
-    browser = console_client(user)
-    return browser
+    return console_client(user)
 
 
 def _rules_form(rules: PledgeRules, **changes) -> dict:

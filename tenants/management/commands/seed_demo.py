@@ -22,6 +22,9 @@ from tenants.organization.services import member_create, organization_create, or
 from tenants.services import unit_create, unit_run
 
 PASSWORD = "jiannuo-demo"
+# Operators and county admins sign in with two-step verification. The demo's authenticator
+# key is published (README): add it to any authenticator app, or `make otp WHO=operator`.
+DEMO_TOTP_KEY = "6a69616e6e756f2d64656d6f2d746f74702d6b65"  # base32: NJUWC3TOOVXS2ZDFNVXS25DPORYC223F
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志强海燕春梅晓东国庆立新"
 POSTS = ["党建专干", "村务监督员", "网格员", "会计", "教师", "班主任", "线路工", "调度员", "科员", "办事员", "综治专干", "护林员", "卫生监督员", "团支书"]
@@ -93,11 +96,15 @@ class Command(BaseCommand):
         return user
 
     def _people_above(self, counties):
-        self._login("operator", "平台运维", is_superuser=True, is_staff=True)
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        operator = self._login("operator", "平台运维", is_superuser=True, is_staff=True)
         county_admin = self._login("county-admin", "红星县组织部")
         JurisdictionRole.objects.get_or_create(user=county_admin, jurisdiction=counties["hongxing-xian"])
         qingshan_admin = self._login("qingshan-county-admin", "青山县组织部")
         JurisdictionRole.objects.get_or_create(user=qingshan_admin, jurisdiction=counties["qingshan-xian"])
+        for user in (operator, county_admin, qingshan_admin):
+            TOTPDevice.objects.get_or_create(user=user, name="demo", defaults={"confirmed": True, "key": DEMO_TOTP_KEY})
 
     def _unit(self, spec, counties, rng, phone_counter):
         slug, name, kind, county_code, admin_login, leader_tier, tree = spec
