@@ -18,18 +18,22 @@ if [ "${JIANNUO_SERVE:-}" = "production" ]; then
   fi
   # Local serving speaks plain HTTP; behind a TLS proxy leave this at its default (on).
   export DJANGO_SECURE_SSL_REDIRECT="${DJANGO_SECURE_SSL_REDIRECT:-0}"
-  # It serves the demo county, whose logins share the published password. A real deployment
-  # never runs seed_demo and leaves JIANNUO_DEMO off, so that password opens nothing there.
-  export JIANNUO_DEMO="${JIANNUO_DEMO:-1}"
+  # Production settings: no demo unless asked for (JIANNUO_DEMO=1 make serve). The demo's
+  # logins share a published password; a real deployment never loads it.
+  export JIANNUO_DEMO="${JIANNUO_DEMO:-0}"
 else
   export DJANGO_SETTINGS_MODULE=jiannuo.settings.dev
 fi
 
 $PY manage.py migrate_platform
-$PY manage.py seed_demo
+if [ "${JIANNUO_DEMO:-1}" != "0" ]; then $PY manage.py seed_demo; fi
 $PY manage.py collectstatic --noinput -v 0
 
-cat <<BANNER
+if [ "${JIANNUO_DEMO:-1}" = "0" ]; then
+  echo "  践诺 Jiannuo: production settings, no demo data (JIANNUO_DEMO=1 make serve loads the demo county)."
+  echo "  Create the first operator with: .venv/bin/python manage.py createsuperuser"
+fi
+[ "${JIANNUO_DEMO:-1}" = "0" ] || cat <<BANNER
 
   践诺 Jiannuo is starting on http://127.0.0.1:${PORT}/   (settings: ${DJANGO_SETTINGS_MODULE})
 

@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from . import checks, schema  # noqa: F401  (registers the deploy check and the OpenAPI auth extension)
         from .middleware import session_activity_start
 
         user_logged_in.connect(session_activity_start, dispatch_uid="accounts-session-activity-start")

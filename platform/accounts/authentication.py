@@ -3,8 +3,12 @@ and credential version (accounts.tokens), with answers in the caller's language.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import AuthenticationFailed as Refused
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+# simplejwt's exceptions carry a dict as their detail; these are plain sentences, so every
+# client (and the error envelope) shows one translated message.
 
 from .tokens import token_still_valid
 
@@ -17,7 +21,7 @@ class JWTAuthentication(BaseJWTAuthentication):
             return cached
         result = super().authenticate(request)
         if result is not None and not token_still_valid(result[1], result[0]):
-            raise InvalidToken(_("You have been signed out. Please sign in again."))
+            raise Refused(_("You have been signed out. Please sign in again."), code="token_not_valid")
         django_request._bearer_auth = result
         return result
 
@@ -25,14 +29,13 @@ class JWTAuthentication(BaseJWTAuthentication):
         try:
             return super().get_validated_token(raw_token)
         except (InvalidToken, TokenError):
-            # simplejwt's own detail is English and nested; phones show this sentence.
-            raise InvalidToken(_("Your sign-in has expired or is not valid. Please sign in again."))
+            raise Refused(_("Your sign-in has expired or is not valid. Please sign in again."), code="token_not_valid")
 
     def get_user(self, validated_token):
         try:
             return super().get_user(validated_token)
         except (InvalidToken, AuthenticationFailed):
-            raise InvalidToken(_("Your sign-in has expired or is not valid. Please sign in again."))
+            raise Refused(_("Your sign-in has expired or is not valid. Please sign in again."), code="token_not_valid")
 
 
 def authenticate_bearer(request):

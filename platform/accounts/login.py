@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 import math
 
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import caches
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .models import User
@@ -38,12 +38,17 @@ def _django_request(request):
 
 def login_key(request, credentials: dict | None) -> str:
     """What axes counts failures against: the account, however the person typed it
-    (phone or username), so both spellings share one limit. Unknown logins count as typed."""
+    (phone or username), so both spellings share one limit. Unknown logins count as typed.
+    Same lookup order as the sign-in backend: a mobile number first, then a username."""
     login = str((credentials or {}).get("username") or "").strip()[:150]
-    if not login:
+    if not login or "\x00" in login:
         return ""
-    user = User.objects.filter(Q(phone=login) | Q(username=login)).only("username").order_by("-phone").first()
+    user = User.objects.filter(phone=login).only("username").first() or User.objects.filter(username=login).only("username").first()
     return user.username if user is not None else login
+
+
+def account_locked(*, request, user: User) -> bool:
+    return AxesProxyHandler.is_locked(_django_request(request), {"username": user.username})
 
 
 def _cool_off_minutes() -> int:
@@ -51,7 +56,7 @@ def _cool_off_minutes() -> int:
     return max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else 0
 
 
-def _locked() -> LoginRefused:
+def locked_refusal() -> LoginRefused:
     minutes = _cool_off_minutes()
     return LoginRefused(
         429, "account_locked",
@@ -90,7 +95,7 @@ def login_check(*, request, login: str, password: str) -> User:
     if user is not None:
         return user
     if getattr(request, "axes_locked_out", False):
-        raise _locked()
+        raise locked_refusal()
     _address_failed(address)
     raise LoginRefused(401, "invalid_credentials", _("The login or password is not correct."))
 
@@ -111,7 +116,7 @@ def second_factor_check(*, request, user: User, otp: str | None):
         # A wrong second factor counts against the account like a wrong password.
         user_login_failed.send(sender=__name__, credentials={"username": user.username}, request=request)
         if getattr(request, "axes_locked_out", False):
-            raise _locked()
+            raise locked_refusal()
         raise LoginRefused(401, "two_factor_invalid", _("That code is not correct or has expired."))
     return device
 
@@ -124,7 +129,12 @@ def login_succeeded(*, request, user: User) -> None:
     user_logged_in.send(sender=user.__class__, request=request, user=user)
 
 
-def account_unlock(*, user: User | None = None, phone: str = "") -> None:
-    """Forget failed sign-ins of an account (an admin's unlock)."""
-    for login in {user.username if user else "", user.phone if user and user.phone else "", phone} - {""}:
-        axes_reset(username=login)
+def account_unlock(*, user: User) -> None:
+    """Forget failed sign-ins of an account (an admin's unlock). Axes counts them under the
+    account's username (login_key), however the person typed their login."""
+    axes_reset(username=user.username)
+
+
+def failed_check_counted(*, request, user: User) -> None:
+    """A wrong password somewhere other than sign-in (e.g. changing it) counts like one."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.username}, request=_django_request(request))

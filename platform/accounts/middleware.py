@@ -16,9 +16,14 @@ from jiannuo.api.errors import error_response
 from .two_factor import two_factor_enabled, two_factor_required
 
 LAST_SEEN = "jiannuo_last_seen"
+SIGNED_IN_AT = "jiannuo_signed_in_at"
 # Writing the session on every request would cost a write per click; a minute's slack does not matter.
 _TOUCH_EVERY = 60
-_OPEN_PATHS = ("/accounts/", "/i18n/", "/static/", "/healthz")
+_OPEN_PATHS = ("/accounts/", "/i18n/", "/static/", "/healthz", "/api/v1/auth/logout/")
+
+
+def _always_open(path: str) -> bool:
+    return path.startswith(_OPEN_PATHS) or path.endswith("/admin/logout/")
 
 
 def _has_session(request) -> bool:
@@ -28,7 +33,7 @@ def _has_session(request) -> bool:
 def session_activity_start(sender, request, user, **kwargs) -> None:
     """On every sign-in (connected in AccountsConfig.ready): the idle clock starts now."""
     if hasattr(request, "session") and SESSION_KEY in request.session:  # token sign-ins have no session
-        request.session[LAST_SEEN] = time.time()
+        request.session[LAST_SEEN] = request.session[SIGNED_IN_AT] = time.time()
 
 
 class SessionIdleTimeoutMiddleware:
@@ -39,10 +44,13 @@ class SessionIdleTimeoutMiddleware:
         if _has_session(request) and request.user.is_authenticated:
             now = time.time()
             last = request.session.get(LAST_SEEN)
-            if last is not None and now - last > settings.JIANNUO_SESSION_IDLE.total_seconds():
+            # Idle too long, or signed in longer than a working day however busy (the cookie's age slides).
+            started = request.session.get(SIGNED_IN_AT)
+            idle = last is not None and now - last > settings.JIANNUO_SESSION_IDLE.total_seconds()
+            if idle or (started is not None and now - started > settings.SESSION_COOKIE_AGE):
                 logout(request)
                 message = _("You were signed out after %(minutes)d minutes without activity. Please sign in again.") % {
-                    "minutes": int(settings.JIANNUO_SESSION_IDLE.total_seconds() // 60)}
+                    "minutes": int(settings.JIANNUO_SESSION_IDLE.total_seconds() // 60)} if idle else _("Please sign in again.")
                 if request.path_info.startswith("/api/"):
                     return error_response(401, "session_expired", message, request=request)
                 messages.info(request, message)
@@ -57,7 +65,7 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_session(request) and not request.path_info.startswith(_OPEN_PATHS):
+        if _has_session(request) and not _always_open(request.path_info):
             user = request.user
             if user.is_authenticated and not user.is_verified() and (two_factor_enabled(user) or two_factor_required(user)):
                 if two_factor_enabled(user):

@@ -10,7 +10,8 @@ from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-phone_validator = RegexValidator(r"^1\d{10}$", _("Enter a mainland mobile number of 11 digits starting with 1."))
+# [0-9], not \d: full-width or other scripts' digits would make a second identity for one number.
+phone_validator = RegexValidator(r"^1[0-9]{10}$", _("Enter a mainland mobile number of 11 digits starting with 1."))
 
 
 class User(AbstractUser):

@@ -19,10 +19,24 @@ def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress._BaseNetwork, ...]:
 
 
 def _address(text: str):
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
     try:
-        return ipaddress.ip_address(text.strip())
+        return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+def _client(address) -> str:
+    # One IPv6 host usually holds a whole /64: counting per address would hand it endless budgets.
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 def _trusted(address, networks) -> bool:
@@ -31,16 +45,18 @@ def _trusted(address, networks) -> bool:
 
 def client_address(request) -> str:
     request = getattr(request, "_request", request)  # a DRF request wraps Django's
-    remote = request.META.get("REMOTE_ADDR", "") or ""
+    remote = _address(request.META.get("REMOTE_ADDR", "") or "")
+    if remote is None:
+        return request.META.get("REMOTE_ADDR", "") or ""
     networks = _networks(tuple(settings.JIANNUO_TRUSTED_PROXIES))
-    if not networks or not _trusted(_address(remote), networks):
-        return remote
+    if not networks or not _trusted(remote, networks):
+        return _client(remote)
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:
             break  # garbage written by the client: the last good hop is the best we know
         if not _trusted(address, networks):
-            return str(address)
-        remote = str(address)
-    return remote
+            return _client(address)
+        remote = address
+    return _client(remote)

@@ -39,5 +39,17 @@ def sms_send(*, phone: str, text: str) -> None:
     import_string(settings.JIANNUO_SMS_PROVIDER)().send(phone=phone, text=text)
 
 
+def sms_send_soon(*, phone: str, text: str) -> None:
+    """Hand the message to a worker (accounts.send_sms), so a slow provider neither holds up the
+    request nor shows, by the answer's speed, which numbers got a message. With
+    `JIANNUO_SMS_INLINE` (tests) it is sent here."""
+    if settings.JIANNUO_SMS_INLINE:
+        sms_send(phone=phone, text=text)
+        return
+    from .tasks import send_sms
+
+    send_sms.delay(phone=phone, text=text)
+
+
 def phone_masked(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "****"

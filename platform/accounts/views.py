@@ -8,7 +8,7 @@ import time
 import django_otp
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import BACKEND_SESSION_KEY, login
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -18,7 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from .login import LoginRefused, login_check, second_factor_check
+from .login import LoginRefused, account_locked, locked_refusal, login_check, second_factor_check
+from .services import credentials_revoke
 from .models import User
 from .two_factor import (
     recovery_codes_regenerate, totp_enrolment_confirm, totp_enrolment_pending, totp_enrolment_start, totp_qr_svg, totp_secret,
@@ -43,6 +44,12 @@ def _refused(request, template: str, refused: LoginRefused, context: dict):
     return response
 
 
+def _field(request, name: str, limit: int) -> str:
+    # What a form would refuse (NUL, oversized) never reaches the database: it cannot be a login.
+    value = request.POST.get(name) or ""
+    return "" if "\x00" in value or len(value) > limit else value
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -50,10 +57,10 @@ def login_page(request):
     context = {"next": _next_url(request), "username": ""}
     if request.method != "POST":
         return render(request, "accounts/login.html", context)
-    username = (request.POST.get("username") or "").strip()[:150]
+    username = _field(request, "username", 150).strip()
     context["username"] = username
     try:
-        user = login_check(request=request, login=username, password=request.POST.get("password") or "")
+        user = login_check(request=request, login=username, password=_field(request, "password", 128))
     except LoginRefused as refused:
         return _refused(request, "accounts/login.html", refused, context)
     if two_factor_enabled(user):
@@ -83,12 +90,16 @@ def login_verify_page(request):
     if request.method != "POST":
         return render(request, "accounts/login_verify.html", {})
     try:
-        device = second_factor_check(request=request, user=user, otp=request.POST.get("otp") or "")
+        if account_locked(request=request, user=user):  # locked since the password step
+            raise locked_refusal()
+        device = second_factor_check(request=request, user=user, otp=_field(request, "otp", 20))
     except LoginRefused as refused:
         if refused.code == "account_locked":
             request.session.pop(PENDING, None)
         return _refused(request, "accounts/login_verify.html", refused, {})
     request.session.pop(PENDING, None)
+    if device is None:  # the second factor was removed meanwhile: start again
+        return HttpResponseRedirect(settings.LOGIN_URL)
     user.backend = pending["backend"]
     login(request, user)
     django_otp.login(request, device)
@@ -100,13 +111,21 @@ def login_verify_page(request):
 @never_cache
 def two_factor_page(request):
     user = request.user
+    if two_factor_enabled(user) and not user.is_verified():
+        # A session that never showed the second factor (e.g. from before it was turned on)
+        # must not manage it: replacing the authenticator would hand the account over.
+        logout(request)
+        return HttpResponseRedirect(settings.LOGIN_URL + "?next=/accounts/two-factor/")
     context = {"required": two_factor_required(user), "next": _next_url(request)}
     if request.method == "POST" and request.POST.get("action") == "confirm":
         device = totp_enrolment_pending(user=user)
-        codes = totp_enrolment_confirm(user=user, device=device, token=request.POST.get("otp") or "") if device else None
+        codes = totp_enrolment_confirm(user=user, device=device, token=_field(request, "otp", 20)) if device else None
         if codes is None:
             context["error"] = _("That code is not correct. Check the time on your phone and enter the newest code.")
         else:
+            # Every other session of the person ends: none of them showed this factor.
+            credentials_revoke(user=user)
+            update_session_auth_hash(request, user)
             django_otp.login(request, device)
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": context["next"]})
     elif request.method == "POST" and request.POST.get("action") == "recovery-codes" and user.is_verified():

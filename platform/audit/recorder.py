@@ -84,3 +84,8 @@ def connect() -> None:
         if issubclass(model, AuditedModel):
             post_save.connect(_on_save, sender=model, dispatch_uid=f"audit-save-{model._meta.label}")
             post_delete.connect(_on_delete, sender=model, dispatch_uid=f"audit-delete-{model._meta.label}")
+
+
+def record_event(*, instance: models.Model, after: dict, action: str = AuditEntry.Action.UPDATE) -> None:
+    """An audited change that is not a model save (an activation code sent, a login unlocked)."""
+    _entry(instance, action, None, after).save()

@@ -19,7 +19,7 @@ from accounts.access import unit_access_for
 from accounts.authentication import authenticate_bearer
 from audit.context import acting
 from jiannuo import unit_urls
-from jiannuo.api.errors import error_response
+from jiannuo.api.errors import error_message, error_response
 from jiannuo.markers import is_public_view
 from tenants.models import Unit
 
@@ -73,7 +73,9 @@ class UnitRoutingMiddleware:
             try:
                 bearer = authenticate_bearer(request)
             except Exception as exc:  # invalid or expired token
-                return error_response(401, "not_authenticated", str(getattr(exc, "detail", exc)), request=request)
+                response = error_response(401, "not_authenticated", error_message(exc), request=request)
+                response["WWW-Authenticate"] = 'Bearer realm="api"'
+                return response
             if bearer is not None:
                 user = bearer[0]
         request.unit_access = unit_access_for(user, request.unit)

@@ -70,6 +70,17 @@ class MemberAdmin(UnitModelAdmin):
     form = MemberForm
     list_display = ["name", "gender", "branch", "post", "tier", "status", "is_exempt", "phone", "login_state"]
     actions = ["send_activation_sms", "print_activation_letters", "unlock_logins"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Which identity a member is linked to (or whether) must not be probed with ?user=… filters.
+        if lookup.split("__")[0] in ("user", "login_activated_at"):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def delete_queryset(self, request, queryset):
+        # The bulk "delete selected" goes through the same service as one deletion (roles, pending links).
+        for member in queryset:
+            self.delete_model(request, member)
     list_filter = ["status", "tier", "gender", "is_exempt", "branch"]
     search_fields = ["name", "phone", "post"]
     list_select_related = ["branch"]
@@ -110,7 +121,7 @@ class MemberAdmin(UnitModelAdmin):
         self.message_user(request, _("Activation codes sent by SMS to %(n)d members. Each member sets their own password with the code in the Jiannuo app.") % {"n": len(issued)}, messages.SUCCESS)
         for member, code in issued:
             if code.code:  # the demo only: there is no real SMS, the code is shown here
-                self.message_user(request, _("Demo only — the SMS to %(phone)s (%(name)s) says: %(code)s") % {"phone": code.sent_to, "name": member.name, "code": code.code}, messages.INFO)
+                self.message_user(request, _("Demo only — the SMS to %(phone)s (%(name)s) says: %(code)s") % {"phone": code.phone, "name": member.name, "code": code.code}, messages.INFO)
 
     @admin.action(description=_("Print activation letters (codes to hand over in person)"), permissions=["change"])
     def print_activation_letters(self, request, queryset):

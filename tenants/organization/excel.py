@@ -3,6 +3,7 @@ checked first, and a file with any bad row changes nothing and returns a row-by-
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -133,7 +134,8 @@ def members_import(*, content: bytes, unit) -> ImportReport:
 
         values = {
             "name": str(cell("name")).strip(),
-            "phone": str(cell("phone")).strip().removesuffix(".0"),
+            # NFKC: numbers typed with a Chinese input method come as full-width digits.
+            "phone": unicodedata.normalize("NFKC", str(cell("phone"))).strip().removesuffix(".0"),
             "post": str(cell("post")).strip(),
         }
         for name, choices in (("gender", Member.Gender.choices), ("tier", Member.Tier.choices), ("status", Member.Status.choices)):

@@ -173,3 +173,44 @@ def test_a_token_sign_in_leaves_no_session_behind(world, db):
     response = APIClient().post("/api/v1/auth/token/", {"username": world["A"].member.phone, "password": "pass-1234"}, format="json")
     assert response.status_code == 200 and "sessionid" not in response.cookies
     assert Session.objects.count() == before
+
+
+def test_a_rejected_token_gets_one_translated_sentence_everywhere(world, db):
+    tokens = sign_in(world["A"].member.phone)
+    bearer(tokens["access"]).post("/api/v1/auth/logout/", {}, format="json")
+    for path in ("/api/v1/auth/me/", unit_url(world["A"], "me/"), unit_url(world["A"], "pledges/")):
+        for language, expected in (("zh-hans", "您已退出登录，请重新登录。"), ("en", "You have been signed out. Please sign in again.")):
+            answer = bearer(tokens["access"]).get(path, HTTP_ACCEPT_LANGUAGE=language)
+            assert answer.status_code == 401
+            assert answer.json()["error"]["message"] == expected, (path, answer.json())
+            assert answer.json()["error"]["code"] in ("token_not_valid", "not_authenticated")
+            assert "WWW-Authenticate" in answer
+    for garbage in ("not.a.token", "a" * 300):
+        answer = bearer(garbage).get(unit_url(world["A"], "me/"))
+        assert answer.status_code == 401 and answer.json()["error"]["message"] == "登录已过期或无效，请重新登录。"
+
+
+def test_a_forged_refresh_token_is_refused(world, db):
+    import base64
+    import json
+    import uuid
+
+    victim = sign_in(world["A"].member.phone)
+    mine = sign_in(world["A"].other_member.phone)
+    bearer(victim["access"]).post("/api/v1/auth/logout/", {}, format="json")
+
+    def part(data) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    def claims(token: str) -> dict:
+        body = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+    seen, own = claims(victim["access"]), claims(mine["refresh"])
+    forged_claims = {"token_type": "refresh", "user_id": seen["user_id"], "cv": seen["cv"], "fam": uuid.uuid4().hex,
+                     "jti": own["jti"], "exp": 9999999999, "iat": own["iat"]}
+    header = victim["refresh"].split(".")[0]
+    for signature in ("", "x" * 43, victim["refresh"].split(".")[2]):
+        assert refresh(f"{header}.{part(forged_claims)}.{signature}").status_code == 401
+    odd = {**forged_claims, "user_id": "abc"}
+    assert refresh(f"{header}.{part(odd)}.x").status_code == 401

@@ -9,7 +9,8 @@ from rest_framework import permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -17,11 +18,27 @@ from jiannuo.api.errors import error_body
 
 from ..access import units_visible_to
 from ..authentication import JWTAuthentication
-from ..login import LoginRefused, login_check, login_succeeded, second_factor_check
+from ..login import (
+    LoginRefused, account_locked, failed_check_counted, locked_refusal, login_check, login_succeeded, second_factor_check,
+)
 from ..models import JurisdictionRole, UnitRole, User
 from ..tokens import FAMILY_CLAIM, family_revoke, token_still_valid, tokens_issue
 from .throttles import AddressThrottle
 
+
+
+def refresh_token_verified(raw: str) -> RefreshToken | None:
+    """The refresh token if its signature, expiry and type hold (a blacklisted one included:
+    the refresh view treats its reuse as theft), else None."""
+    try:
+        token_backend.decode(raw, verify=True)  # signature and expiry
+        refresh = RefreshToken(raw, verify=False)
+        refresh.verify_token_type()
+    except (TokenError, TokenBackendError):
+        return None
+    if not str(refresh.get("user_id", "")).isdigit() or not refresh.get("jti"):
+        return None
+    return refresh
 
 
 def _refusal(refused: LoginRefused) -> Response:
@@ -86,15 +103,13 @@ class TokenRefresh(APIView):
     def post(self, request):
         form = RefreshSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            refresh = RefreshToken(form.validated_data["refresh"], verify=False)
-            refresh.check_exp()
-            refresh.verify_token_type()
-        except TokenError:
+        refresh = refresh_token_verified(form.validated_data["refresh"])
+        if refresh is None:
             return _signed_out()
         with transaction.atomic():
-            outstanding = OutstandingToken.objects.select_for_update().filter(jti=refresh.get("jti")).first()
-            user = User.objects.filter(pk=refresh.get("user_id"), is_active=True).first()
+            user_id = int(refresh["user_id"])
+            outstanding = OutstandingToken.objects.select_for_update().filter(jti=refresh["jti"], user_id=user_id).first()
+            user = User.objects.filter(pk=user_id, is_active=True).first()
             if outstanding is None or user is None or not token_still_valid(refresh, user):
                 return _signed_out()
             if BlacklistedToken.objects.filter(token=outstanding).exists():
@@ -127,10 +142,8 @@ class Logout(APIView):
         if request.auth is not None and hasattr(request.auth, "payload"):
             families.add(request.auth.get(FAMILY_CLAIM))
         if form.validated_data.get("refresh"):
-            try:
-                refresh = RefreshToken(form.validated_data["refresh"], verify=False)
-                refresh.check_exp()
-            except TokenError:
+            refresh = refresh_token_verified(form.validated_data["refresh"])
+            if refresh is None:
                 raise serializers.ValidationError({"refresh": [_("Token is invalid or expired.")]})
             if str(refresh.get("user_id")) != str(request.user.pk):
                 raise serializers.ValidationError({"refresh": [_("This token belongs to someone else.")]})
@@ -162,7 +175,10 @@ class PasswordChange(APIView):
         form = PasswordChangeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         user = request.user
+        if account_locked(request=request, user=user):
+            return _refusal(locked_refusal())
         if not user.check_password(form.validated_data["old_password"]):
+            failed_check_counted(request=request, user=user)  # a stolen token must not buy guesses
             raise serializers.ValidationError({"old_password": [_("Your current password is not correct.")]})
         try:
             validate_password(form.validated_data["new_password"], user)

@@ -29,6 +29,16 @@ def error_response(status_code: int, code: str, message: str, *, request=None, f
     return HttpResponse(f"<!doctype html><title>{status_code}</title><h1>{status_code}</h1><p>{escape(message)}</p>", status=status_code)
 
 
+def error_message(exc) -> str:
+    """One sentence for any exception's detail (some libraries nest it in a dict)."""
+    detail = getattr(exc, "detail", None)
+    if isinstance(detail, dict):
+        detail = detail.get("detail") or next(iter(detail.values()), None)
+    if isinstance(detail, list):
+        detail = detail[0] if detail else None
+    return str(detail) if detail else _("Request failed.")
+
+
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}
@@ -81,10 +91,9 @@ def exception_handler(exc, context):
         fields = _flatten(exc.detail)
         body = error_body(response.status_code, "invalid", _("Some fields are not valid."), fields)
     else:
-        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        if isinstance(code, (dict, list)):
-            code = "error"
-        body = error_body(response.status_code, str(code), str(detail) if not isinstance(detail, (dict, list)) else _("Request failed."))
+        if isinstance(code, dict):
+            code = code.get("code") or code.get("detail")
+        body = error_body(response.status_code, code if isinstance(code, str) else "error", error_message(exc))
     response.data = body
     return response

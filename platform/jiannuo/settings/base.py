@@ -161,6 +161,7 @@ OTP_TOTP_ISSUER = "践诺 Jiannuo"
 # Console sessions end after this long without a request (MLPS 2.0 level 3).
 JIANNUO_SESSION_IDLE = timedelta(minutes=int(os.environ.get("JIANNUO_SESSION_IDLE_MINUTES", "30")))
 JIANNUO_SMS_PROVIDER = os.environ.get("JIANNUO_SMS_PROVIDER", "accounts.sms.LogProvider")
+JIANNUO_SMS_INLINE = False  # messages go out through a worker task (accounts.send_sms)
 
 # --- Language and time: Chinese first ----------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -17,3 +17,4 @@ STORAGES = {
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 WHITENOISE_AUTOREFRESH = True
 JIANNUO_SMS_PROVIDER = "accounts.sms.MemoryProvider"  # tests read what the phone received
+JIANNUO_SMS_INLINE = True  # ... at once (the task itself is tested on its own)

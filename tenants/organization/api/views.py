@@ -149,7 +149,7 @@ class ActivationRequestSerializer(serializers.Serializer):
 
 class ActivationIssuedSerializer(serializers.Serializer):
     method = serializers.CharField()
-    sent_to = serializers.CharField(help_text="The member's number, masked")
+    phone = serializers.CharField(help_text="The member's number, masked (the SMS went there; the letter is for it)")
     expires_at = serializers.DateTimeField()
     code = serializers.CharField(allow_null=True, help_text="The code to hand over (method handover; SMS codes only in the demo)")
 
