@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from jiannuo.celery import UnitTask
+from tenants.tasks import UnitTask
 
 from .services import outbox_deliver_pending
 

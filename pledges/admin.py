@@ -8,7 +8,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jiannuo.admin_sites import ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_admin_site
+from tenants.admin_sites import ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_admin_site
 
 from . import selectors, services
 from .models import PHASE_FIELDS, Bulletin, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from jiannuo.api.filters import parse_id
-from jiannuo.markers import unit_public
+from tenants.api.filters import parse_id
+from tenants.markers import unit_public
 from tenants.organization.models import Member, Organization
 
 from .models import Pledge, PledgeItem, Round

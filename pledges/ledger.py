@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _, gettext_noop as N_
 from openpyxl import Workbook
 
-from jiannuo.excel import safe_row
+from tenants.excel import safe_row
 
 from .models import Area, ItemKind, PledgeItem, ProgressRecord
 

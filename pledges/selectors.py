@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Val
 from django.http import Http404
 from django.utils import timezone
 
-from jiannuo.api.filters import parse_id
+from tenants.api.filters import parse_id
 
 from tenants.organization.models import Member, Organization
 

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from audit.context import acting
-from jiannuo.celery import UnitTask
+from tenants.tasks import UnitTask
 
 from .cadence import cadence_run
 

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from jiannuo.admin_sites import PlatformModelAdmin, platform_admin_site
-from oversight.selectors import units_overseen_by
+from tenants.admin_sites import PlatformModelAdmin, platform_admin_site
+from accounts.access import units_overseen_by
 
 from . import services
 from .models import Unit

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_exists, tenant_context
 
-from oversight.models import Jurisdiction
+from .models import Jurisdiction
 
 from .models import Unit
 

@@ -1,10 +1,50 @@
+"""Tasks and units: every task runs in the schema it was sent from.
+
+tenant-schemas-celery stamps the sending connection's schema on every message and
+switches to it before the task runs. `UnitTask` adds what it does not: a unit task
+sent from the public schema fails loudly instead of silently running there, and a
+unit that is being provisioned or migrated gets no task (it is retried later).
+"""
 from celery import current_app, shared_task
 from django_tenants.utils import tenant_context
-
-from jiannuo.celery import PlatformTask
+from tenant_schemas_celery.task import TenantTask
 
 from .models import Unit
 from .scheduling import slot_offset
+
+
+class TaskOutsideUnit(RuntimeError):
+    """A unit task was about to run in the public schema."""
+
+
+class UnitNotReady(RuntimeError):
+    """The unit is provisioning, migrating or suspended."""
+
+
+class UnitTask(TenantTask):
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def __call__(self, *args, **kwargs):
+        from django.db import connection
+        from django_tenants.utils import get_public_schema_name
+
+        if connection.schema_name == get_public_schema_name():
+            raise TaskOutsideUnit(f"{self.name} must be sent from a unit's schema, not the public schema")
+        unit = getattr(connection, "tenant", None)
+        status = getattr(unit, "status", None)
+        if status is not None and status != "active":
+            raise self.retry(exc=UnitNotReady(f"unit {connection.schema_name} is {status}"), countdown=60, max_retries=30)
+        return super().__call__(*args, **kwargs)
+
+
+class PlatformTask(TenantTask):
+    """Runs in the public schema (fan-out, cross-unit roll-ups)."""
+
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
 
 
 @shared_task(base=PlatformTask, name="tenants.fan_out")

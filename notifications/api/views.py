@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from drf_spectacular.utils import extend_schema
 
-from jiannuo.api.units import UnitScopedMixin
+from tenants.api.units import UnitScopedMixin
 
 from ..models import Notification
 

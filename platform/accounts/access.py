@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from tenants.hierarchy import jurisdiction_ids_above, units_below
+
 from .models import JurisdictionRole, UnitRole
 
 
@@ -29,25 +31,25 @@ class UnitAccess:
         return self.roles == {self.VIEWER}
 
 
-def jurisdiction_ancestor_ids(unit) -> list[int]:
-    """The unit's county and every jurisdiction above it (county → city → province)."""
-    ids, node = [], unit.county
-    while node is not None:
-        ids.append(node.pk)
-        node = node.parent
-    return ids
-
-
 def unit_access_for(user, unit) -> UnitAccess | None:
-    """None when the user may not enter the unit at all. Expects `unit.county__parent__parent` preloaded."""
+    """None when the user may not enter the unit at all."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
         return UnitAccess(user.pk, frozenset({UnitAccess.OPERATOR}))
     roles = set(UnitRole.objects.filter(user=user, unit=unit).values_list("role", flat=True))
-    if not roles and JurisdictionRole.objects.filter(user=user, jurisdiction_id__in=jurisdiction_ancestor_ids(unit)).exists():
+    if not roles and JurisdictionRole.objects.filter(user=user, jurisdiction_id__in=jurisdiction_ids_above(jurisdiction_id=unit.county_id)).exists():
         roles = {UnitAccess.VIEWER}
     return UnitAccess(user.pk, frozenset(roles)) if roles else None
+
+
+def units_overseen_by(user):
+    """Units below the user's jurisdictions, any depth (every unit, for platform operators)."""
+    from tenants.models import Unit
+
+    if user.is_superuser:
+        return Unit.objects.all()
+    return units_below(roots=JurisdictionRole.objects.filter(user=user).values("jurisdiction_id"))
 
 
 def units_visible_to(user):
@@ -56,10 +58,4 @@ def units_visible_to(user):
 
     if user.is_superuser:
         return Unit.objects.all()
-    jurisdictions = JurisdictionRole.objects.filter(user=user).values("jurisdiction_id")
-    return Unit.objects.filter(
-        Q(roles__user=user)
-        | Q(county_id__in=jurisdictions)
-        | Q(county__parent_id__in=jurisdictions)
-        | Q(county__parent__parent_id__in=jurisdictions)
-    ).distinct()
+    return Unit.objects.filter(Q(roles__user=user) | Q(pk__in=units_overseen_by(user).values("pk"))).distinct()

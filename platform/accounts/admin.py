@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jiannuo.admin_sites import platform_admin_site
+from tenants.admin_sites import platform_admin_site
 
 from .login import account_unlock
 from .models import JurisdictionRole, UnitRole, User

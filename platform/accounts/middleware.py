@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 
-from jiannuo.api.errors import error_response
+from tenants.api.errors import error_response
 
 from .two_factor import two_factor_enabled, two_factor_required
 

@@ -70,7 +70,7 @@ class JurisdictionRole(models.Model):
         COUNTY_ADMIN = "county_admin", _("County admin")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="jurisdiction_roles", verbose_name=_("user"))
-    jurisdiction = models.ForeignKey("oversight.Jurisdiction", on_delete=models.CASCADE, related_name="roles", verbose_name=_("jurisdiction"))
+    jurisdiction = models.ForeignKey("tenants.Jurisdiction", on_delete=models.CASCADE, related_name="roles", verbose_name=_("jurisdiction"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.COUNTY_ADMIN)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from jiannuo.celery import PlatformTask
+from tenants.tasks import PlatformTask
 
 from .sms import sms_send
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from jiannuo.admin_sites import ReadOnlyUnitModelAdmin, platform_admin_site, unit_admin_site
+from tenants.admin_sites import ReadOnlyUnitModelAdmin, platform_admin_site, unit_admin_site
 
 from .models import AuditEntry
 

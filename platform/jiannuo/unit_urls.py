@@ -10,7 +10,7 @@ import types
 from django.urls import include, path
 
 from audit.api import urls as audit_urls
-from jiannuo.admin_sites import unit_admin_site
+from tenants.admin_sites import unit_admin_site
 from notifications.api import urls as notification_urls
 from pledges import board
 from pledges.api import urls as pledge_urls

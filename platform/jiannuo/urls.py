@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts import views as account_views
 from jiannuo import views
-from jiannuo.admin_sites import platform_admin_site
+from tenants.admin_sites import platform_admin_site
 from jiannuo.api.ping import Ping
 
 api_v1 = [

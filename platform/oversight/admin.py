@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from jiannuo.admin_sites import PlatformModelAdmin, platform_admin_site
+from tenants.admin_sites import PlatformModelAdmin, platform_admin_site
 
-from .models import Jurisdiction
+from tenants.models import Jurisdiction
 from .selectors import jurisdictions_visible_to
 from .services import check_jurisdiction_placement
 

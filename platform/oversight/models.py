@@ -1,39 +1,11 @@
-"""The jurisdiction tree above the units: province → city → county."""
+"""The county layer's records: figures copied up from the units, and campaigns
+(rounds launched for every unit of a jurisdiction). The jurisdiction tree itself is the
+kernel's (tenants.models.Jurisdiction)."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pledges.models import PhaseDates
-
-
-class Jurisdiction(models.Model):
-    class Level(models.TextChoices):
-        PROVINCE = "province", _("Province")
-        CITY = "city", _("City")
-        COUNTY = "county", _("County")
-
-    # Which level a parent must have; a province has none.
-    PARENT_LEVEL = {Level.PROVINCE: None, Level.CITY: Level.PROVINCE, Level.COUNTY: Level.CITY}
-
-    name = models.CharField(_("name"), max_length=100)
-    code = models.SlugField(_("code"), max_length=40, unique=True, help_text=_("Stable identifier, e.g. an administrative division code."))
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
-    parent = models.ForeignKey("self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("jurisdiction")
-        verbose_name_plural = _("jurisdictions")
-        ordering = ["level", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="jurisdiction_unique_name_per_parent"),
-            models.CheckConstraint(
-                condition=models.Q(level="province", parent__isnull=True) | (~models.Q(level="province") & models.Q(parent__isnull=False)),
-                name="jurisdiction_only_provinces_are_roots",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+from tenants.models import Jurisdiction
 
 
 class UnitFigures(models.Model):

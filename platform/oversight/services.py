@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from pledges.models import PHASE_FIELDS
 
-from .models import Campaign, CampaignLaunch, Jurisdiction, UnitFigures
+from tenants.models import Jurisdiction
+
+from .models import Campaign, CampaignLaunch, UnitFigures
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +93,10 @@ def campaign_launch(*, campaign: Campaign) -> dict[str, list[str]]:
     from accounts.models import UnitRole
     from notifications.services import notify
     from pledges.services import round_open
-    from tenants.models import Unit
+    from tenants.hierarchy import units_below
     from tenants.services import unit_run
 
-    j = campaign.jurisdiction_id
-    below = Unit.objects.filter(Q(county_id=j) | Q(county__parent_id=j) | Q(county__parent__parent_id=j))
+    below = units_below(roots=[campaign.jurisdiction_id])
     done = set(CampaignLaunch.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
     result: dict[str, list[str]] = {"launched": [], "already": [], "unavailable": [], "failed": []}
     for unit in below.order_by("name"):

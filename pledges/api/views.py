@@ -17,9 +17,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jiannuo.api.filters import FilterSet, IdFilter, parse_id
-from jiannuo.api.idempotency import IdempotentPostMixin
-from jiannuo.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
+from tenants.api.filters import FilterSet, IdFilter, parse_id
+from tenants.api.idempotency import IdempotentPostMixin
+from tenants.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
 from tenants.organization.models import Member, Organization
 
 from .. import selectors, services

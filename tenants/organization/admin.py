@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from jiannuo.admin_sites import UnitModelAdmin, unit_admin_site
+from tenants.admin_sites import UnitModelAdmin, unit_admin_site
 
 from accounts.models import ActivationCode
 

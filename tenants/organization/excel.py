@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from django.utils import translation
 
 from audit.recorder import record_bulk_create
-from jiannuo.excel import safe_row
+from tenants.excel import safe_row
 
 from .models import Member, Organization
 from .identity import members_identity_link

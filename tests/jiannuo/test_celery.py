@@ -15,7 +15,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from jiannuo.celery import TaskOutsideUnit
+from tenants.tasks import TaskOutsideUnit
 from notifications.models import OutboxMessage
 from oversight.models import UnitFigures
 from oversight.tasks import refresh_unit_figures

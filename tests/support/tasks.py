@@ -5,7 +5,7 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
-from jiannuo.celery import UnitTask
+from tenants.tasks import UnitTask
 from notifications.services import notify
 
 

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from jiannuo.api.errors import error_body
+from tenants.api.errors import error_body
 
 from ..access import units_visible_to
 from ..authentication import JWTAuthentication

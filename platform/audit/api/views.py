@@ -1,6 +1,6 @@
 from rest_framework import generics, serializers
 
-from jiannuo.api.units import UnitAdminOnly, UnitScopedMixin
+from tenants.api.units import UnitAdminOnly, UnitScopedMixin
 
 from ..models import AuditEntry
 

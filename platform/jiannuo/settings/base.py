@@ -86,7 +86,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "jiannuo.routing.PublicSchemaMiddleware",
+    "tenants.routing.PublicSchemaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -99,10 +99,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: resolves /u/<unit>/…, checks the caller's access in the public schema,
     # and only then switches the connection to the unit's schema.
-    "jiannuo.routing.UnitRoutingMiddleware",
+    "tenants.routing.UnitRoutingMiddleware",
 ]
 
 ROOT_URLCONF = "jiannuo.urls"
+# Each unit's URL configuration (its slug as a literal prefix), built by the top floor.
+UNIT_URLCONF_FACTORY = "jiannuo.unit_urls.urlconf_for"
 WSGI_APPLICATION = "jiannuo.wsgi.application"
 ASGI_APPLICATION = "jiannuo.asgi.application"
 
@@ -208,15 +210,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "jiannuo.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "tenants.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "jiannuo.api.filters.FilterBackend",
+        "tenants.api.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "jiannuo.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "tenants.api.errors.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_RATES": {"login": "20/min", "activation": "10/min"},

@@ -10,7 +10,9 @@ from rest_framework.views import APIView
 from pledges.models import PHASE_FIELDS
 from tenants.models import Unit
 
-from ..models import Campaign, Jurisdiction
+from tenants.models import Jurisdiction
+
+from ..models import Campaign
 from ..selectors import campaigns_visible_to, jurisdictions_visible_to, units_overseen_by
 from ..services import campaign_create, campaign_launch
 

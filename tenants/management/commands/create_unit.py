@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import acting
-from oversight.models import Jurisdiction
+from tenants.models import Jurisdiction
 from tenants.models import Unit
 from tenants.services import unit_create
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import JurisdictionRole, UnitRole, User
 from audit.context import acting
 from notifications.services import notify, outbox_deliver_pending
-from oversight.models import Jurisdiction
+from tenants.models import Jurisdiction
 from oversight.services import jurisdiction_create, unit_figures_refresh
 from pledges.demo import demo_pledges_seed
 from tenants.models import Unit

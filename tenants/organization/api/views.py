@@ -9,7 +9,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jiannuo.api.units import UnitAdminOnly, UnitScopedMixin
+from tenants.api.units import UnitAdminOnly, UnitScopedMixin
 
 from accounts.models import ActivationCode
 
