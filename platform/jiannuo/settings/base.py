@@ -48,6 +48,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "demo",
 ]
 # Apps whose tables exist in every unit's schema. audit and notifications are in both:
 # each unit keeps its own audit trail and outbox, the platform keeps one for its own changes.

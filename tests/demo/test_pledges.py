@@ -4,7 +4,7 @@ from datetime import date
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
-from pledges.demo import demo_pledges_seed
+from demo.pledges import demo_pledges_seed
 from pledges.models import Phase, Pledge, PledgeItem, ProgressRecord, Round
 from tenants.organization.models import Member, Organization
 from tenants.organization.services import member_create

@@ -1,6 +1,6 @@
 """Demo data for `make run`: a province, a city, two counties, five units with
 organisation trees, members, logins and figures, each unit in the middle of this
-year's pledge round (pledges/demo.py). Safe to run again (it skips what exists)."""
+year's pledge round (demo/pledges.py). Safe to run again (it skips what exists)."""
 import random
 import time
 from datetime import date
@@ -15,7 +15,7 @@ from audit.context import acting
 from notifications.services import notify, outbox_deliver_pending
 from tenants.models import Jurisdiction
 from oversight.services import jurisdiction_create, unit_figures_refresh
-from pledges.demo import demo_pledges_seed
+from demo.pledges import demo_pledges_seed
 from tenants.models import Unit
 from tenants.organization.models import Member, Organization
 from tenants.organization.services import member_create, organization_create, organization_update

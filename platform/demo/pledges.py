@@ -26,11 +26,11 @@ from tenants.organization.models import Member, Organization
 from tenants.organization.services import member_update
 from tenants.services import unit_run
 
-from .cadence import overdue_detect
-from .models import Area, ItemKind, Pledge, PledgeItem, ProgressRecord, Round
-from .selectors import Participant, participant_for
-from .services import (
-    can_review, item_close, item_rectify, item_request_close, item_send_back, pledge_approve, pledge_create, pledge_publish,
+from pledges.cadence import overdue_detect
+from pledges.models import Area, ItemKind, Pledge, PledgeItem, ProgressRecord, Round
+from pledges.selectors import Participant, participant_for
+from pledges.services import (
+    item_close, item_rectify, item_request_close, item_send_back, pledge_approve, pledge_create, pledge_publish,
     pledge_return, pledge_submit, pledge_update, record_add, round_open, rules_of,
 )
 
@@ -786,20 +786,11 @@ class DemoSeeder:
         return self.participants[member.pk]
 
     def _reviewer(self, pledge: Pledge) -> Participant:
-        """The secretary of the reviewing organisation, or the one above when that is the
-        pledge's own author; the unit admin when nobody is left."""
-        excluded = {pledge.member_id} | set(pledge.co_members.values_list("pk", flat=True))
-        if pledge.subject != Pledge.Subject.MEMBER:
-            excluded.add(pledge.organization.secretary_id)
+        """Whoever the service named when the pledge was submitted (pledges.services.reviewer_for):
+        the reviewing organisation's secretary, or the unit admin when there is none."""
         organization = self.organizations.get(pledge.reviewer_organization_id)
-        while organization is not None:
-            secretary = self.members.get(organization.secretary_id)
-            if secretary is not None and secretary.pk not in excluded and secretary.user_id:
-                who = self._participant(secretary)
-                if can_review(pledge=pledge, who=who):
-                    return who
-            organization = self.organizations.get(organization.parent_id)
-        return self.admin
+        secretary = self.members.get(organization.secretary_id) if organization else None
+        return self._participant(secretary)
 
     def _assign_retired_posts(self) -> None:
         """The retired branch gives posts (设岗定责) to those who can take one; the last one
