@@ -16,9 +16,8 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_exists, tenant_context
 
-from .models import Jurisdiction
+from .models import Jurisdiction, Unit
 
-from .models import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -92,3 +91,20 @@ def units_migrate(*, verbosity: int = 0) -> list[str]:
 def unit_run(unit: Unit):
     """Context manager: run code in the unit's schema (commands, seeding, tests)."""
     return tenant_context(unit)
+
+
+def check_jurisdiction_placement(*, level: str, parent: Jurisdiction | None) -> None:
+    expected = Jurisdiction.PARENT_LEVEL[Jurisdiction.Level(level)]
+    if (parent.level if parent else None) != expected:
+        raise ValidationError({"parent": _("A %(level)s must be placed under a %(parent)s.") % {
+            "level": Jurisdiction.Level(level).label, "parent": Jurisdiction.Level(expected).label if expected else _("nothing"),
+        }})
+
+
+@transaction.atomic
+def jurisdiction_create(*, name: str, code: str, level: str, parent: Jurisdiction | None = None) -> Jurisdiction:
+    check_jurisdiction_placement(level=level, parent=parent)
+    jurisdiction = Jurisdiction(name=name, code=code, level=level, parent=parent)
+    jurisdiction.full_clean()
+    jurisdiction.save()
+    return jurisdiction

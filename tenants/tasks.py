@@ -5,12 +5,28 @@ switches to it before the task runs. `UnitTask` adds what it does not: a unit ta
 sent from the public schema fails loudly instead of silently running there, and a
 unit that is being provisioned or migrated gets no task (it is retried later).
 """
+from enum import StrEnum
+
 from celery import current_app, shared_task
+from django.db import InterfaceError, OperationalError
 from django_tenants.utils import tenant_context
 from tenant_schemas_celery.task import TenantTask
 
 from .models import Unit
 from .scheduling import slot_offset
+
+
+class Queue(StrEnum):
+    """Named queues, so one kind of work cannot starve another (routes: settings.CELERY_TASK_ROUTES)."""
+
+    DEFAULT = "default"  # each unit's own scheduled work
+    COUNTY = "county"  # county-wide fan-out: one task per unit
+    AGGREGATION = "aggregation"  # figures and roll-ups copied up
+    NOTIFICATIONS = "notifications"  # outbox delivery, SMS
+
+
+# Only these are worth retrying (a database restart, a dropped connection); a bug is not.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
 class TaskOutsideUnit(RuntimeError):
@@ -55,5 +71,18 @@ def fan_out(task_name: str, period: int) -> int:
         offset = slot_offset(unit.schema_name, task_name, period)
         with tenant_context(unit):  # stamps the unit's schema on the message
             current_app.send_task(task_name, countdown=offset, expires=offset + period * 1.5)
+        sent += 1
+    return sent
+
+
+@shared_task(base=PlatformTask, name="tenants.send_to_units", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5)
+def send_to_units(task_name: str, unit_ids: list[int], kwargs: dict | None = None) -> int:
+    """County-wide work: send the unit task `task_name` to each of these units, from (and so
+    to run in) that unit's schema. Units that are not active get nothing; the caller keeps
+    track of them. Sending again is safe: unit tasks are idempotent."""
+    sent = 0
+    for unit in Unit.objects.filter(pk__in=unit_ids, status=Unit.Status.ACTIVE).order_by("pk"):
+        with tenant_context(unit):
+            current_app.send_task(task_name, kwargs=kwargs or {})
         sent += 1
     return sent

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import tokens_issue
 
 from accounts.models import JurisdictionRole, UnitRole, User
-from oversight.services import jurisdiction_create
+from tenants.services import jurisdiction_create
 from tenants.organization import services as org
 from tenants.organization.models import Member, Organization
 from tenants.services import template_schema_ensure, unit_create, unit_run

@@ -95,6 +95,7 @@ PUBLIC_ROUTES = {
     "oversight-unit-detail": ("GET", "/api/v1/oversight/units/unit-a/", 401),
     "oversight-rollup": ("GET", "/api/v1/oversight/rollup/", 401),
     "oversight-campaign-list": ("GET", "/api/v1/oversight/campaigns/", 401),
+    "oversight-campaign-detail": ("GET", "/api/v1/oversight/campaigns/1/", 401),
     "oversight-campaign-launch": ("POST", "/api/v1/oversight/campaigns/1/launch/", 401),
     "api-schema": ("GET", "/api/v1/schema/", 200),
     "api-ping": ("GET", "/api/v1/ping/", 200),

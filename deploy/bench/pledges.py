@@ -265,7 +265,7 @@ def seed(*, members: int, branches: int, today: date) -> Seeded:
     from django.utils import timezone
 
     from accounts.models import UnitRole, User
-    from oversight.services import jurisdiction_create
+    from tenants.services import jurisdiction_create
     from pledges.models import Pledge, PledgeItem, ProgressRecord
     from pledges.services import round_open
     from tenants.organization.models import Member, Organization

@@ -39,7 +39,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from oversight.services import jurisdiction_create
+    from tenants.services import jurisdiction_create
     from tenants.services import template_schema_ensure, unit_create
 
     try:

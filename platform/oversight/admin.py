@@ -5,7 +5,7 @@ from tenants.admin_sites import PlatformModelAdmin, platform_admin_site
 
 from tenants.models import Jurisdiction
 from .selectors import jurisdictions_visible_to
-from .services import check_jurisdiction_placement
+from tenants.services import check_jurisdiction_placement
 
 
 class JurisdictionForm(forms.ModelForm):

@@ -49,12 +49,22 @@ class Campaign(PhaseDates):
 
 
 class CampaignLaunch(models.Model):
-    """A unit that has received the campaign's round (written after the unit's round exists)."""
+    """One unit's part in a campaign: written for every unit below the jurisdiction when the
+    campaign is launched, then advanced by the unit task that opens the unit's round."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be opened")
+        LAUNCHED = "launched", _("Round opened")
+        UNAVAILABLE = "unavailable", _("Unit being set up or upgraded")
+        FAILED = "failed", _("Failed (launch again to retry)")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="launches")
     unit = models.ForeignKey("tenants.Unit", on_delete=models.CASCADE, related_name="campaign_launches")
-    round_id = models.BigIntegerField()
-    launched_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    round_id = models.BigIntegerField(null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "unit"], name="campaign_launch_once_per_unit")]

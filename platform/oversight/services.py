@@ -1,16 +1,21 @@
-"""Jurisdiction tree writes and the upward copy of unit figures."""
+"""The county layer's writes: the upward copy of unit figures, and campaigns launched as tasks."""
 from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pledges.models import PHASE_FIELDS
-
+from accounts.models import UnitRole
+from notifications.services import notify
+from pledges.models import PHASE_FIELDS, Pledge, PledgeItem
+from pledges.selectors import round_current
+from pledges.services import check_round_dates, round_open
+from tenants.hierarchy import units_below
+from tenants.organization.models import Member, Organization
+from tenants.tasks import TRANSIENT_ERRORS, send_to_units
 from tenants.models import Jurisdiction
 
 from .models import Campaign, CampaignLaunch, UnitFigures
@@ -18,28 +23,8 @@ from .models import Campaign, CampaignLaunch, UnitFigures
 logger = logging.getLogger(__name__)
 
 
-def check_jurisdiction_placement(*, level: str, parent: Jurisdiction | None) -> None:
-    expected = Jurisdiction.PARENT_LEVEL[Jurisdiction.Level(level)]
-    if (parent.level if parent else None) != expected:
-        raise ValidationError({"parent": _("A %(level)s must be placed under a %(parent)s.") % {
-            "level": Jurisdiction.Level(level).label, "parent": Jurisdiction.Level(expected).label if expected else _("nothing"),
-        }})
-
-
-@transaction.atomic
-def jurisdiction_create(*, name: str, code: str, level: str, parent: Jurisdiction | None = None) -> Jurisdiction:
-    check_jurisdiction_placement(level=level, parent=parent)
-    jurisdiction = Jurisdiction(name=name, code=code, level=level, parent=parent)
-    jurisdiction.full_clean()
-    jurisdiction.save()
-    return jurisdiction
-
-
 def unit_figures_refresh() -> UnitFigures:
     """Runs in a unit's schema; writes that unit's own row of the public figures table."""
-    from pledges.models import Pledge, PledgeItem
-    from pledges.selectors import round_current
-    from tenants.organization.models import Member, Organization
 
     unit = connection.tenant
     today = timezone.localdate()
@@ -77,8 +62,6 @@ def unit_figures_refresh() -> UnitFigures:
 @transaction.atomic
 def campaign_create(*, jurisdiction: Jurisdiction, year: int, theme: str, dates: dict, by) -> Campaign:
     """Record a campaign (public schema); `campaign_launch` then gives each unit its round."""
-    from pledges.services import check_round_dates
-
     check_round_dates(dates=dates, year=year)
     campaign = Campaign(jurisdiction=jurisdiction, year=year, theme=theme, created_by=by, **{k: dates[k] for k in PHASE_FIELDS})
     campaign.full_clean()
@@ -86,36 +69,50 @@ def campaign_create(*, jurisdiction: Jurisdiction, year: int, theme: str, dates:
     return campaign
 
 
-def campaign_launch(*, campaign: Campaign) -> dict[str, list[str]]:
-    """Give every active unit below the campaign's jurisdiction its own round. Safe to
-    run again: units that have the round are skipped, and a unit's round is opened at
-    most once per campaign even if the run died between the unit and the record here."""
-    from accounts.models import UnitRole
-    from notifications.services import notify
-    from pledges.services import round_open
-    from tenants.hierarchy import units_below
-    from tenants.services import unit_run
+@transaction.atomic
+def campaign_launch(*, campaign: Campaign) -> None:
+    """Give every unit below the campaign's jurisdiction its own round — as tasks, never in
+    the request: each unit gets a progress row now (pending, or unavailable while it is set
+    up or upgraded) and, after commit, one unit task (`oversight.launch_campaign`). Safe to
+    run again ("launch again"): launched units are left alone; pending, failed, unavailable
+    and new units are sent again, and the unit task opens at most one round per campaign."""
+    launches = {launch.unit_id: launch for launch in CampaignLaunch.objects.select_for_update().filter(campaign=campaign)}
+    to_send: list[int] = []
+    for unit in units_below(roots=[campaign.jurisdiction_id]).order_by("pk"):
+        launch = launches.get(unit.pk) or CampaignLaunch(campaign=campaign, unit=unit)
+        if launch.status == CampaignLaunch.Status.LAUNCHED and launch.pk:
+            continue
+        launch.status = CampaignLaunch.Status.PENDING if unit.is_active else CampaignLaunch.Status.UNAVAILABLE
+        launch.detail = ""
+        launch.save()
+        if unit.is_active:
+            to_send.append(unit.pk)
+    if to_send:
+        transaction.on_commit(lambda: send_to_units.delay("oversight.launch_campaign", to_send, {"campaign_id": campaign.pk}))
 
-    below = units_below(roots=[campaign.jurisdiction_id])
-    done = set(CampaignLaunch.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
-    result: dict[str, list[str]] = {"launched": [], "already": [], "unavailable": [], "failed": []}
-    for unit in below.order_by("name"):
-        if unit.pk in done:
-            result["already"].append(unit.slug)
-            continue
-        if not unit.is_active:
-            result["unavailable"].append(unit.slug)  # provisioning or migrating: launch again later
-            continue
-        admins = list(UnitRole.objects.filter(unit=unit, role=UnitRole.Role.UNIT_ADMIN).values_list("user_id", flat=True))
-        try:
-            with unit_run(unit), transaction.atomic():
-                round = round_open(year=campaign.year, theme=campaign.theme, dates=campaign.phase_dates(), campaign_id=campaign.pk)
-                notify(recipient_ids=admins, title=_("New round from %(from)s: %(theme)s") % {"from": campaign.jurisdiction.name, "theme": campaign.theme},
-                       body=_("Your unit has its own copy of the round; adjust its dates if needed."), dedupe_key=f"campaign:{campaign.pk}")
-        except Exception:  # one unit's trouble must not stop the others; launching again retries it
-            logger.exception("Campaign %s could not be launched in unit %s", campaign.pk, unit.slug)
-            result["failed"].append(unit.slug)
-            continue
-        CampaignLaunch.objects.get_or_create(campaign=campaign, unit=unit, defaults={"round_id": round.pk})
-        result["launched"].append(unit.slug)
-    return result
+
+def campaign_launch_in_unit(*, campaign_id: int) -> CampaignLaunch:
+    """Runs in a unit's schema (the unit task): opens the unit's copy of the round, tells its
+    admins, and records it — in one transaction, so a retry finds either all of it or none.
+    A failure that is not transient is recorded for the county to see, and not retried."""
+    unit = connection.tenant
+    launch = CampaignLaunch.objects.select_related("campaign__jurisdiction").get(campaign_id=campaign_id, unit_id=unit.pk)
+    if launch.status == CampaignLaunch.Status.LAUNCHED:
+        return launch
+    campaign = launch.campaign
+    admins = list(UnitRole.objects.filter(unit_id=unit.pk, role=UnitRole.Role.UNIT_ADMIN).values_list("user_id", flat=True))
+    try:
+        with transaction.atomic():
+            round = round_open(year=campaign.year, theme=campaign.theme, dates=campaign.phase_dates(), campaign_id=campaign.pk)
+            notify(recipient_ids=admins, title=_("New round from %(from)s: %(theme)s") % {"from": campaign.jurisdiction.name, "theme": campaign.theme},
+                   body=_("Your unit has its own copy of the round; adjust its dates if needed."), dedupe_key=f"campaign:{campaign.pk}")
+            CampaignLaunch.objects.filter(pk=launch.pk).update(
+                status=CampaignLaunch.Status.LAUNCHED, round_id=round.pk, launched_at=timezone.now(), detail="", updated_at=timezone.now())
+    except TRANSIENT_ERRORS:
+        raise  # the task retries these with backoff
+    except Exception as exc:  # one unit's trouble is shown to the county; "launch again" retries it
+        logger.exception("Campaign %s could not be launched in unit %s", campaign.pk, unit.slug)
+        CampaignLaunch.objects.filter(pk=launch.pk).update(
+            status=CampaignLaunch.Status.FAILED, detail=str(exc)[:200] or exc.__class__.__name__, updated_at=timezone.now())
+    launch.refresh_from_db()
+    return launch

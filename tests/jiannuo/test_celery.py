@@ -54,7 +54,7 @@ def test_message_carries_the_sending_schema(world, db):
 def test_fan_out_reaches_each_active_unit_at_its_own_slot(world, db):
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     Unit.objects.filter(pk=world["C"].unit.pk).update(status=Unit.Status.MIGRATING)
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE  # in the test Redis database
+    queue = "aggregation"  # the figures' named queue (settings.CELERY_TASK_ROUTES), in the test Redis database
     client.delete(queue)
     assert fan_out.apply(args=("oversight.refresh_unit_figures", 1800), throw=True).result == 2
     messages = [json.loads(m) for m in client.lrange(queue, 0, -1)]

@@ -1,12 +1,59 @@
-"""A county launches a round for every unit below it; each unit gets its own copy."""
+"""A county launches a round for every unit below it; each unit gets its own copy, opened
+by a unit task in that unit's schema (never inside the county's request)."""
+import base64
+import json
 from datetime import timedelta
+
+import redis
+from django.conf import settings
+from django.test import TestCase
 
 from notifications.models import OutboxMessage
 from oversight.models import Campaign
+from oversight.tasks import launch_campaign
 from pledges.models import Round
+from tenants.models import Unit
 from tenants.services import unit_run
+from tenants.tasks import send_to_units
 from tests.conftest import api_client_for, unit_url
 from tests.pledges.support import TODAY, round_dates
+
+
+def _queued(queue: str) -> list[dict]:
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    messages = [json.loads(m) for m in client.lrange(queue, 0, -1)]
+    client.delete(queue)
+    return messages
+
+
+def _body(message: dict):
+    return json.loads(base64.b64decode(message["body"]))
+
+
+def _post(client, path: str, body: dict | None = None):
+    """The request, its commit, and the fan-out task it queued, as the worker would run it."""
+    _queued("county")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(path, body or {}, format="json")
+    return response
+
+
+def _work_the_county_queue(world) -> list[str]:
+    """What the worker does with the county queue: the fan-out task sends one unit task per unit
+    (each stamped with its unit's schema), and each unit task runs in its unit."""
+    ran = []
+    for message in _queued("county"):
+        if message["headers"]["task"] == "tenants.send_to_units":
+            args, kwargs, _embed = _body(message)
+            send_to_units.apply(args=args, kwargs=kwargs, throw=True)
+    for message in _queued("county"):
+        assert message["headers"]["task"] == "oversight.launch_campaign"
+        unit = Unit.objects.get(schema_name=message["headers"]["_schema_name"])
+        args, kwargs, _embed = _body(message)
+        with unit_run(unit):
+            launch_campaign.apply(args=args, kwargs=kwargs, throw=True)
+        ran.append(unit.slug)
+    return sorted(ran)
 
 
 def _campaign(jurisdiction_id: int, **extra) -> dict:
@@ -14,12 +61,24 @@ def _campaign(jurisdiction_id: int, **extra) -> dict:
             **{k: (v + timedelta(days=365)).isoformat() for k, v in round_dates().items()}, **extra}
 
 
+def _statuses(progress: dict) -> dict[str, str]:
+    return {u["slug"]: u["status"] for u in progress["units"]}
+
+
 def test_county_admin_launches_a_round_in_every_unit_of_the_county(world, db):
     county = api_client_for(world.county_admin_k1)
-    response = county.post("/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk), format="json")
-    assert response.status_code == 201, response.content
+    response = _post(county, "/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk))
+    assert response.status_code == 202, response.content
     result = response.json()
-    assert sorted(result["launched"]) == ["unit-a", "unit-b"] and result["unavailable"] == []
+    assert _statuses(result) == {"unit-a": "pending", "unit-b": "pending"} and result["done"] is False
+    assert response["Location"] == f"/api/v1/oversight/campaigns/{result['id']}/"
+    for key in "AB":  # nothing happened inside the request
+        with unit_run(world[key].unit):
+            assert not Round.objects.filter(campaign_id=result["id"]).exists()
+    assert _work_the_county_queue(world) == ["unit-a", "unit-b"]
+    progress = county.get(f"/api/v1/oversight/campaigns/{result['id']}/").json()
+    assert _statuses(progress) == {"unit-a": "launched", "unit-b": "launched"} and progress["done"] is True
+    assert progress["counts"] == {"pending": 0, "launched": 2, "unavailable": 0, "failed": 0}
     for key in "AB":
         with unit_run(world[key].unit):
             copy = Round.objects.get(campaign_id=result["id"])
@@ -27,15 +86,39 @@ def test_county_admin_launches_a_round_in_every_unit_of_the_county(world, db):
             assert OutboxMessage.objects.filter(dedupe_key=f"campaign:{result['id']}").exists()
     with unit_run(world["C"].unit):
         assert not Round.objects.filter(campaign_id=result["id"]).exists()
-    again = county.post(f"/api/v1/oversight/campaigns/{result['id']}/launch/", {}, format="json").json()
-    assert again["launched"] == [] and sorted(again["already"]) == ["unit-a", "unit-b"]
+    again = _post(county, f"/api/v1/oversight/campaigns/{result['id']}/launch/")
+    assert again.status_code == 202 and _statuses(again.json()) == {"unit-a": "launched", "unit-b": "launched"}
+    assert _work_the_county_queue(world) == []  # nothing left to send
     listed = county.get("/api/v1/oversight/campaigns/").json()["results"]
     assert listed[0]["launched_units"] == 2
 
 
+def test_a_unit_task_run_twice_opens_one_round(world, db):
+    county = api_client_for(world.county_admin_k1)
+    campaign_id = _post(county, "/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk)).json()["id"]
+    _work_the_county_queue(world)
+    with unit_run(world["A"].unit):
+        assert launch_campaign.apply(kwargs={"campaign_id": campaign_id}, throw=True).result == "launched"
+        assert Round.objects.filter(campaign_id=campaign_id).count() == 1
+        assert OutboxMessage.objects.filter(dedupe_key=f"campaign:{campaign_id}").count() == 1
+
+
+def test_a_unit_being_upgraded_waits_and_is_launched_later(world, db):
+    Unit.objects.filter(pk=world["B"].unit.pk).update(status=Unit.Status.MIGRATING)
+    county = api_client_for(world.county_admin_k1)
+    result = _post(county, "/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk)).json()
+    assert _statuses(result) == {"unit-a": "pending", "unit-b": "unavailable"}
+    assert _work_the_county_queue(world) == ["unit-a"]
+    Unit.objects.filter(pk=world["B"].unit.pk).update(status=Unit.Status.ACTIVE)
+    _post(county, f"/api/v1/oversight/campaigns/{result['id']}/launch/")
+    assert _work_the_county_queue(world) == ["unit-b"]
+    assert county.get(f"/api/v1/oversight/campaigns/{result['id']}/").json()["done"] is True
+
+
 def test_each_unit_adjusts_its_own_copy(world, db):
     county = api_client_for(world.county_admin_k1)
-    campaign_id = county.post("/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk), format="json").json()["id"]
+    campaign_id = _post(county, "/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk)).json()["id"]
+    _work_the_county_queue(world)
     with unit_run(world["A"].unit):
         round_id = Round.objects.get(campaign_id=campaign_id).pk
     later = (round_dates()["ends_on"] + timedelta(days=400)).isoformat()
@@ -66,9 +149,9 @@ def test_bad_campaign_dates_launch_nothing(world, db):
 
 
 def test_a_unit_that_fails_does_not_stop_the_others(world, db, monkeypatch):
-    import pledges.services
+    import oversight.services
 
-    real_open = pledges.services.round_open
+    real_open = oversight.services.round_open
 
     def broken_in_unit_a(**kwargs):
         from django.db import connection
@@ -77,10 +160,16 @@ def test_a_unit_that_fails_does_not_stop_the_others(world, db, monkeypatch):
             raise RuntimeError("disk full")
         return real_open(**kwargs)
 
-    monkeypatch.setattr(pledges.services, "round_open", broken_in_unit_a)
+    monkeypatch.setattr(oversight.services, "round_open", broken_in_unit_a)
     county = api_client_for(world.county_admin_k1)
-    result = county.post("/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk), format="json").json()
-    assert result["failed"] == ["unit-a"] and result["launched"] == ["unit-b"]
-    monkeypatch.setattr(pledges.services, "round_open", real_open)
-    again = county.post(f"/api/v1/oversight/campaigns/{result['id']}/launch/", {}, format="json").json()
-    assert again["launched"] == ["unit-a"] and again["already"] == ["unit-b"]
+    result = _post(county, "/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk)).json()
+    _work_the_county_queue(world)
+    progress = county.get(f"/api/v1/oversight/campaigns/{result['id']}/").json()
+    assert _statuses(progress) == {"unit-a": "failed", "unit-b": "launched"}
+    assert [u["detail"] for u in progress["units"] if u["slug"] == "unit-a"] == ["disk full"]
+    with unit_run(world["A"].unit):
+        assert not Round.objects.filter(campaign_id=result["id"]).exists()  # nothing half-done
+    monkeypatch.setattr(oversight.services, "round_open", real_open)
+    again = _post(county, f"/api/v1/oversight/campaigns/{result['id']}/launch/").json()
+    assert _statuses(again) == {"unit-a": "pending", "unit-b": "launched"}
+    assert _work_the_county_queue(world) == ["unit-a"]

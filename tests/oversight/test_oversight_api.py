@@ -48,7 +48,7 @@ def test_jurisdiction_tree_levels_are_enforced(world, db):
     import pytest
     from django.core.exceptions import ValidationError
 
-    from oversight.services import jurisdiction_create
+    from tenants.services import jurisdiction_create
 
     with pytest.raises(ValidationError):
         jurisdiction_create(name="Stray county", code="stray", level="county", parent=None)

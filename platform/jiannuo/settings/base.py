@@ -270,6 +270,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Named queues (tenants.tasks.Queue); routes by name, so `send_task` by name is routed too.
+CELERY_TASK_ROUTES = {
+    "tenants.*": {"queue": "county"},
+    "oversight.launch_campaign": {"queue": "county"},
+    "oversight.refresh_unit_figures": {"queue": "aggregation"},
+    "notifications.*": {"queue": "notifications"},
+    "accounts.send_sms": {"queue": "notifications"},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LOGGING = {

@@ -8,5 +8,6 @@ urlpatterns = [
     path("units/<str:slug>/", views.UnitDetail.as_view(), name="oversight-unit-detail"),
     path("rollup/", views.Rollup.as_view(), name="oversight-rollup"),
     path("campaigns/", views.CampaignList.as_view(), name="oversight-campaign-list"),
+    path("campaigns/<int:pk>/", views.CampaignDetail.as_view(), name="oversight-campaign-detail"),
     path("campaigns/<int:pk>/launch/", views.CampaignLaunchAgain.as_view(), name="oversight-campaign-launch"),
 ]

@@ -1,4 +1,5 @@
 """County admins' read-only view across the units of their jurisdiction."""
+from django.db import transaction
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -8,12 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pledges.models import PHASE_FIELDS
-from tenants.models import Unit
+from tenants.models import Jurisdiction, Unit
 
-from tenants.models import Jurisdiction
-
-from ..models import Campaign
-from ..selectors import campaigns_visible_to, jurisdictions_visible_to, units_overseen_by
+from ..models import Campaign, CampaignLaunch
+from ..selectors import campaign_launches, campaigns_visible_to, jurisdictions_visible_to, units_overseen_by
 from ..services import campaign_create, campaign_launch
 
 
@@ -125,15 +124,38 @@ class CampaignSerializer(serializers.ModelSerializer):
         return year
 
 
-class LaunchResultSerializer(serializers.Serializer):
-    launched = serializers.ListField(child=serializers.CharField())
-    already = serializers.ListField(child=serializers.CharField())
-    unavailable = serializers.ListField(child=serializers.CharField())
-    failed = serializers.ListField(child=serializers.CharField())
+class UnitLaunchSerializer(serializers.Serializer):
+    slug = serializers.CharField(source="unit.slug")
+    name = serializers.CharField(source="unit.name")
+    status = serializers.ChoiceField(choices=CampaignLaunch.Status.choices)
+    round = serializers.IntegerField(source="round_id", allow_null=True)
+    detail = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class CampaignProgressSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    theme = serializers.CharField()
+    done = serializers.BooleanField(help_text="No unit is waiting any more (each is launched, unavailable or failed)")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Units by status")
+    units = UnitLaunchSerializer(many=True)
+
+
+def _progress(campaign) -> dict:
+    launches = list(campaign_launches(campaign=campaign))
+    counts = {status: 0 for status in CampaignLaunch.Status.values}
+    for launch in launches:
+        counts[launch.status] += 1
+    return CampaignProgressSerializer({
+        "id": campaign.pk, "theme": campaign.theme, "done": counts[CampaignLaunch.Status.PENDING] == 0,
+        "counts": counts, "units": launches,
+    }).data
 
 
 class CampaignList(generics.ListCreateAPIView):
-    """Campaigns of the caller's jurisdictions. Creating one gives every unit below its own round."""
+    """Campaigns of the caller's jurisdictions. Creating one gives every unit below its own
+    round, unit by unit in the background: the answer (202) shows each unit's progress, and
+    `GET campaigns/<id>/` follows it."""
 
     serializer_class = CampaignSerializer
     queryset = Campaign.objects.none()
@@ -141,20 +163,31 @@ class CampaignList(generics.ListCreateAPIView):
     def get_queryset(self):
         return campaigns_visible_to(self.request.user).order_by("-created_at", "-id")
 
-    @extend_schema(responses={201: LaunchResultSerializer})
+    @extend_schema(responses={202: CampaignProgressSerializer})
     def post(self, request):
         form = CampaignSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        campaign = campaign_create(jurisdiction=data["jurisdiction"], year=data["year"], theme=data["theme"],
-                                   dates={k: data[k] for k in PHASE_FIELDS}, by=request.user)
-        return Response({"id": campaign.pk, **campaign_launch(campaign=campaign)}, status=201)
+        with transaction.atomic():
+            campaign = campaign_create(jurisdiction=data["jurisdiction"], year=data["year"], theme=data["theme"],
+                                       dates={k: data[k] for k in PHASE_FIELDS}, by=request.user)
+            campaign_launch(campaign=campaign)
+        return Response(_progress(campaign), status=202, headers={"Location": f"/api/v1/oversight/campaigns/{campaign.pk}/"})
+
+
+class CampaignDetail(APIView):
+    """A campaign's progress, unit by unit."""
+
+    @extend_schema(responses=CampaignProgressSerializer)
+    def get(self, request, pk: int):
+        return Response(_progress(get_object_or_404(campaigns_visible_to(request.user), pk=pk)))
 
 
 class CampaignLaunchAgain(APIView):
-    """Launch again for units that were unavailable or are new since."""
+    """Launch again for units that were unavailable, failed, are still waiting, or are new since."""
 
-    @extend_schema(request=None, responses=LaunchResultSerializer)
+    @extend_schema(request=None, responses={202: CampaignProgressSerializer})
     def post(self, request, pk: int):
         campaign = get_object_or_404(campaigns_visible_to(request.user), pk=pk)
-        return Response(campaign_launch(campaign=campaign))
+        campaign_launch(campaign=campaign)
+        return Response(_progress(campaign), status=202)

@@ -14,7 +14,8 @@ from accounts.models import JurisdictionRole, UnitRole, User
 from audit.context import acting
 from notifications.services import notify, outbox_deliver_pending
 from tenants.models import Jurisdiction
-from oversight.services import jurisdiction_create, unit_figures_refresh
+from oversight.services import unit_figures_refresh
+from tenants.services import jurisdiction_create
 from demo.pledges import demo_pledges_seed
 from tenants.models import Unit
 from tenants.organization.models import Member, Organization
