@@ -89,6 +89,13 @@ def _build_unit(key: str, county) -> UnitWorld:
     admin = _user(f"admin-{key.lower()}")
     UnitRole.objects.create(user=admin, unit=unit, role=UnitRole.Role.UNIT_ADMIN)
     with unit_run(unit):
+        if key == "B":
+            # Unit B's ids start at 1001, so an id of one unit names nothing in the other and the
+            # isolation tests cannot pass by coincidence.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = %s", [unit.schema_name])
+                for (sequence,) in cursor.fetchall():
+                    cursor.execute(f'SELECT setval(\'"{unit.schema_name}"."{sequence}"\', 1000)')
         committee = org.organization_create(name=f"{key} Committee", kind=Organization.Kind.COMMITTEE)
         branch = org.organization_create(name=f"{key} Branch 1", kind=Organization.Kind.BRANCH, parent=committee)
         branch2 = org.organization_create(name=f"{key} Branch 2", kind=Organization.Kind.BRANCH, parent=committee)

@@ -28,14 +28,39 @@ def test_unknown_unit_and_foreign_unit_look_the_same(world, db):
     assert unknown.json() == foreign.json()
 
 
+class SchemaOfEachStatement:
+    """Records, for every statement the connection runs, the schema it was pointed at."""
+
+    def __init__(self):
+        self.statements: list[tuple[str, str]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements.append((connection.schema_name, sql))
+        return execute(sql, params, many, context)
+
+
+def _statements_of(client, path) -> tuple[object, list[tuple[str, str]]]:
+    recorder = SchemaOfEachStatement()
+    with connection.execute_wrapper(recorder):
+        response = client.get(path)
+    return response, recorder.statements
+
+
 def test_refused_caller_causes_no_query_in_the_unit_schema(world, db):
-    client = api_client_for(world["B"].member)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(unit_url(world["A"], "members/"))
+    response, statements = _statements_of(api_client_for(world["B"].member), unit_url(world["A"], "members/"))
     assert response.status_code == 404
-    # Every statement ran while the connection was on the public schema.
+    assert statements and {schema for schema, _sql in statements} == {"public"}  # not one statement in unit A
     assert connection.schema_name == "public"
-    assert not any("organization_member" in q["sql"] for q in queries.captured_queries)
+
+
+def test_access_is_decided_in_public_before_the_unit_schema_is_entered(world, db):
+    response, statements = _statements_of(api_client_for(world["A"].member), unit_url(world["A"], "members/"))
+    assert response.status_code == 200
+    schemas = [schema for schema, _sql in statements]
+    role_check = next(i for i, (_s, sql) in enumerate(statements) if "accounts_unitrole" in sql)
+    first_in_unit = schemas.index(world["A"].unit.schema_name)
+    assert schemas[role_check] == "public" and role_check < first_in_unit
+    assert set(schemas[:first_in_unit]) == {"public"} and set(schemas[first_in_unit:]) == {world["A"].unit.schema_name}
 
 
 def test_connection_returns_to_public_after_a_unit_request(world, db):
