@@ -1,79 +1,23 @@
 """Reads of rounds, pledges, items and ledgers in the current unit's schema.
 
-`Participant` answers "who is this caller here": their member record, the organisations
-they lead (with everything below them) and whether they run the unit. Every scope below
-is built from it, so a member never sees a draft that is not theirs.
+Every scope is built from the caller (tenants.organization.caller.Caller): their member
+record, the organisations they lead (with everything below them), whether they run the unit,
+so a member never sees a draft that is not theirs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from tenants.api.filters import parse_id
 
+from tenants.organization.caller import Caller
 from tenants.organization.models import Member, Organization
 
 from .models import Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
-
-
-@dataclass(frozen=True)
-class Participant:
-    user_id: int | None
-    member: Member | None = None
-    is_unit_admin: bool = False
-    is_read_only: bool = False
-    led_ids: frozenset[int] = field(default_factory=frozenset)  # organisations led directly
-    oversees_ids: frozenset[int] = field(default_factory=frozenset)  # led ones and all below them
-    tree: dict | None = field(default=None, compare=False)  # the organisation tree, when already read
-
-    def subtree_of(self, root_id: int) -> set[int]:
-        return subtree_ids([root_id], self.tree if self.tree is not None else organization_children())
-
-    @property
-    def member_id(self) -> int | None:
-        return self.member.pk if self.member else None
-
-    @property
-    def sees_everything(self) -> bool:
-        return self.is_unit_admin or self.is_read_only
-
-
-def organization_children() -> dict[int | None, list[int]]:
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Organization.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    return children
-
-
-def subtree_ids(roots: list[int], children: dict[int | None, list[int]]) -> set[int]:
-    ids, stack = set(), list(roots)
-    while stack:
-        pk = stack.pop()
-        if pk not in ids:
-            ids.add(pk)
-            stack.extend(children.get(pk, []))
-    return ids
-
-
-def participant_for(*, user_id: int | None, is_unit_admin: bool = False, is_read_only: bool = False) -> Participant:
-    """One query for the member and what they lead; the tree is read only for secretaries."""
-    member = None
-    if user_id:
-        led_ids = ArrayAgg("secretary_of__id", filter=Q(secretary_of__isnull=False), default=Value([]))
-        member = Member.objects.select_related("branch").annotate(led_ids=led_ids).filter(user_id=user_id).first()
-    led: list[int] = member.led_ids if member else []
-    tree = organization_children() if led else None
-    oversees = subtree_ids(led, tree) if led else set()
-    return Participant(user_id, member, is_unit_admin, is_read_only, frozenset(led), frozenset(oversees), tree)
-
-
-def participant_from_access(access) -> Participant:
-    return participant_for(user_id=access.user_id, is_unit_admin=access.is_unit_admin, is_read_only=access.is_read_only)
 
 
 def rules_current() -> PledgeRules:
@@ -111,7 +55,7 @@ def _pledge_base() -> QuerySet[Pledge]:
     return Pledge.objects.select_related("round", "member", "organization", "reviewer_organization")
 
 
-def pledge_list_visible_to(*, who: Participant) -> QuerySet[Pledge]:
+def pledge_list_visible_to(*, who: Caller) -> QuerySet[Pledge]:
     """Admins and county viewers: all. Members: their own, those they pledge together in,
     those of the organisations they lead or review, and whatever is published."""
     pledges = _pledge_base()
@@ -129,7 +73,7 @@ def pledge_list_visible_to(*, who: Participant) -> QuerySet[Pledge]:
     return pledges.filter(visible)
 
 
-def is_involved(*, pledge: Pledge, who: Participant, co_member_ids: set[int] | frozenset[int] = frozenset()) -> bool:
+def is_involved(*, pledge: Pledge, who: Caller, co_member_ids: set[int] | frozenset[int] = frozenset()) -> bool:
     """Whoever made, reviews or runs the pledge sees its whole record (history, review comments,
     shortcomings, evidence, progress records); everyone else sees what the public board shows."""
     return (
@@ -140,7 +84,7 @@ def is_involved(*, pledge: Pledge, who: Participant, co_member_ids: set[int] | f
     )
 
 
-def pledge_list_for_api(*, who: Participant) -> QuerySet[Pledge]:
+def pledge_list_for_api(*, who: Caller) -> QuerySet[Pledge]:
     return pledge_list_visible_to(who=who).annotate(
         item_count=Count("items", distinct=True),
         closed_count=Count("items", filter=Q(items__state=PledgeItem.State.CLOSED), distinct=True),
@@ -148,7 +92,7 @@ def pledge_list_for_api(*, who: Participant) -> QuerySet[Pledge]:
     )
 
 
-def pledge_detail(*, who: Participant) -> QuerySet[Pledge]:
+def pledge_detail(*, who: Caller) -> QuerySet[Pledge]:
     return pledge_list_visible_to(who=who).prefetch_related(
         Prefetch("items", queryset=PledgeItem.objects.select_related("closed_by").prefetch_related("close_attachments")),
         Prefetch("events", queryset=PledgeEvent.objects.select_related("actor", "item")),
@@ -157,7 +101,7 @@ def pledge_detail(*, who: Participant) -> QuerySet[Pledge]:
     )
 
 
-def item_list_visible_to(*, who: Participant) -> QuerySet[PledgeItem]:
+def item_list_visible_to(*, who: Caller) -> QuerySet[PledgeItem]:
     return PledgeItem.objects.select_related("pledge__round", "pledge__member", "pledge__organization").filter(
         pledge__in=pledge_list_visible_to(who=who).values("pk")
     )

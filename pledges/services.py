@@ -27,7 +27,9 @@ from tenants.organization.models import Member, Organization
 
 from .attachments import ATTACHMENT_SIGNATURES, attach, check_files
 from .models import ItemKind, PHASE_FIELDS, Phase, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Reviewer, Round
-from .selectors import Participant, organization_children, rules_current, subtree_ids
+from tenants.organization.caller import Caller, organization_children, subtree_ids
+
+from .selectors import rules_current
 
 ITEM_FIELDS = ("content", "area", "kind", "measures", "deadline", "expected_effect", "shortcoming")
 EDITABLE_STATES = (Pledge.State.DRAFT, Pledge.State.RETURNED, Pledge.State.REDO)
@@ -177,7 +179,7 @@ def check_phase(*, round: Round, allowed: tuple[str, ...], today: date, step: st
 
 # ---------------------------------------------------------------- who may do what
 
-def can_edit(*, pledge: Pledge, who: Participant) -> bool:
+def can_edit(*, pledge: Pledge, who: Caller) -> bool:
     if who.is_read_only:
         return False
     if who.is_unit_admin:
@@ -187,7 +189,7 @@ def can_edit(*, pledge: Pledge, who: Participant) -> bool:
     return pledge.organization_id in who.led_ids
 
 
-def can_review(*, pledge: Pledge, who: Participant) -> bool:
+def can_review(*, pledge: Pledge, who: Caller) -> bool:
     if who.is_read_only:
         return False
     # Nobody reviews or closes out what they pledged or proposed — unit admins included.
@@ -200,7 +202,7 @@ def can_review(*, pledge: Pledge, who: Participant) -> bool:
     return pledge.reviewer_organization_id is not None and pledge.reviewer_organization_id in who.oversees_ids
 
 
-def can_record(*, pledge: Pledge, who: Participant, co_member_ids: set[int]) -> bool:
+def can_record(*, pledge: Pledge, who: Caller, co_member_ids: set[int]) -> bool:
     if who.is_read_only:
         return False
     if who.is_unit_admin:
@@ -310,7 +312,7 @@ def check_member_may_pledge(*, member: Member, round: Round) -> None:
         raise ValidationError({"member": _("%(name)s has no post yet: the branch assigns a post first (设岗定责), then the member pledges to it.") % {"name": member.name}})
 
 
-def _event(pledge: Pledge, action: str, who: Participant | None, *, item: PledgeItem | None = None, comment: str = "", snapshot=None) -> PledgeEvent:
+def _event(pledge: Pledge, action: str, who: Caller | None, *, item: PledgeItem | None = None, comment: str = "", snapshot=None) -> PledgeEvent:
     return PledgeEvent.objects.create(
         pledge=pledge, item=item, action=action, comment=comment, snapshot=snapshot,
         actor=who.member if who else None, actor_user_id=who.user_id if who else None,
@@ -341,7 +343,7 @@ def _save_items(pledge: Pledge, items: list[dict]) -> None:
 
 @transaction.atomic
 def pledge_create(
-    *, round: Round, who: Participant, items: list[dict], subject: str = Pledge.Subject.MEMBER, member: Member | None = None,
+    *, round: Round, who: Caller, items: list[dict], subject: str = Pledge.Subject.MEMBER, member: Member | None = None,
     organization: Organization | None = None, co_members: list[Member] = (), co_organizations: list[Organization] = (),
     title: str = "", today: date | None = None,
 ) -> Pledge:
@@ -397,7 +399,7 @@ def check_version(*, pledge: Pledge, version: int | None) -> None:
 
 
 @transaction.atomic
-def pledge_update(*, pledge: Pledge, who: Participant, items: list[dict] | None = None, title: str | None = None,
+def pledge_update(*, pledge: Pledge, who: Caller, items: list[dict] | None = None, title: str | None = None,
                   version: int | None = None, today: date | None = None) -> Pledge:
     pledge = _locked(pledge)
     today = today or timezone.localdate()
@@ -419,7 +421,7 @@ def pledge_update(*, pledge: Pledge, who: Participant, items: list[dict] | None 
 
 
 @transaction.atomic
-def pledge_delete(*, pledge: Pledge, who: Participant) -> None:
+def pledge_delete(*, pledge: Pledge, who: Caller) -> None:
     pledge = _locked(pledge)
     if not can_edit(pledge=pledge, who=who):
         raise PermissionDenied(_("Only whoever proposes the pledge deletes it."))
@@ -456,7 +458,7 @@ def _subject_name(pledge: Pledge) -> str:
 
 
 @transaction.atomic
-def pledge_submit(*, pledge: Pledge, who: Participant, version: int | None = None, today: date | None = None) -> Pledge:
+def pledge_submit(*, pledge: Pledge, who: Caller, version: int | None = None, today: date | None = None) -> Pledge:
     pledge = _locked(pledge)
     today = today or timezone.localdate()
     check_version(pledge=pledge, version=version)
@@ -483,7 +485,7 @@ def pledge_submit(*, pledge: Pledge, who: Participant, version: int | None = Non
     return pledge
 
 
-def _check_reviewable(pledge: Pledge, who: Participant, today: date, version: int | None) -> None:
+def _check_reviewable(pledge: Pledge, who: Caller, today: date, version: int | None) -> None:
     check_version(pledge=pledge, version=version)
     if not can_review(pledge=pledge, who=who):
         raise PermissionDenied(_("Only the reviewing organisation's secretary or a unit admin reviews this pledge."))
@@ -493,7 +495,7 @@ def _check_reviewable(pledge: Pledge, who: Participant, today: date, version: in
 
 
 @transaction.atomic
-def pledge_approve(*, pledge: Pledge, who: Participant, checklist: list[str], comment: str = "",
+def pledge_approve(*, pledge: Pledge, who: Caller, checklist: list[str], comment: str = "",
                    version: int | None = None, today: date | None = None) -> Pledge:
     """Approve after going through the round's review checklist point by point."""
     pledge = _locked(pledge)
@@ -517,7 +519,7 @@ def pledge_approve(*, pledge: Pledge, who: Participant, checklist: list[str], co
 
 
 @transaction.atomic
-def pledge_return(*, pledge: Pledge, who: Participant, comment: str = "", item_comments: dict[int, str] | None = None,
+def pledge_return(*, pledge: Pledge, who: Caller, comment: str = "", item_comments: dict[int, str] | None = None,
                   redo: bool = False, version: int | None = None, today: date | None = None) -> Pledge:
     """Return for revision (修改完善) with comments per item, or ask for a new proposal (重新提出)."""
     pledge = _locked(pledge)
@@ -546,7 +548,7 @@ def pledge_return(*, pledge: Pledge, who: Participant, comment: str = "", item_c
 
 
 @transaction.atomic
-def pledge_publish(*, pledge: Pledge, who: Participant, today: date | None = None) -> Pledge:
+def pledge_publish(*, pledge: Pledge, who: Caller, today: date | None = None) -> Pledge:
     """Publish on the public board (示诺); its items start being fulfilled."""
     pledge = _locked(pledge)
     today = today or timezone.localdate()
@@ -559,7 +561,7 @@ def pledge_publish(*, pledge: Pledge, who: Participant, today: date | None = Non
     return pledge
 
 
-def _publish(pledge: Pledge, who: Participant | None) -> None:
+def _publish(pledge: Pledge, who: Caller | None) -> None:
     pledge.state = Pledge.State.PUBLISHED
     pledge.published_at = timezone.now()
     pledge.version += 1
@@ -573,7 +575,7 @@ def _publish(pledge: Pledge, who: Participant | None) -> None:
 
 
 @transaction.atomic
-def round_publish_approved(*, round: Round, who: Participant, today: date | None = None) -> int:
+def round_publish_approved(*, round: Round, who: Caller, today: date | None = None) -> int:
     """A unit admin publishes every approved pledge of the round at once: each pledge saved (and
     audited) on its own, items, history and one message to all proposers in bulk."""
     today = today or timezone.localdate()
@@ -621,7 +623,7 @@ def _check_fulfilling(item: PledgeItem, today: date, step: str) -> None:
 
 
 @transaction.atomic
-def record_add(*, item: PledgeItem, who: Participant, text: str, recorded_on: date, files: list = (), today: date | None = None) -> ProgressRecord:
+def record_add(*, item: PledgeItem, who: Caller, text: str, recorded_on: date, files: list = (), today: date | None = None) -> ProgressRecord:
     """A progress record (记实) with optional photos and documents."""
     item = _locked_item(item)
     today = today or timezone.localdate()
@@ -647,7 +649,7 @@ def record_add(*, item: PledgeItem, who: Participant, text: str, recorded_on: da
 
 
 @transaction.atomic
-def item_request_close(*, item: PledgeItem, who: Participant, comment: str = "", today: date | None = None) -> PledgeItem:
+def item_request_close(*, item: PledgeItem, who: Caller, comment: str = "", today: date | None = None) -> PledgeItem:
     item = _locked_item(item)
     today = today or timezone.localdate()
     co_ids = set(item.pledge.co_members.values_list("pk", flat=True)) if item.pledge.subject == Pledge.Subject.COLLECTIVE else set()
@@ -668,7 +670,7 @@ def item_request_close(*, item: PledgeItem, who: Participant, comment: str = "",
 
 
 @transaction.atomic
-def item_close(*, item: PledgeItem, who: Participant, evidence: str, files: list = (), today: date | None = None) -> PledgeItem:
+def item_close(*, item: PledgeItem, who: Caller, evidence: str, files: list = (), today: date | None = None) -> PledgeItem:
     """Close out (销号) after verification, with the evidence; done one, close one."""
     item = _locked_item(item)
     today = today or timezone.localdate()
@@ -698,7 +700,7 @@ def item_close(*, item: PledgeItem, who: Participant, evidence: str, files: list
 
 
 @transaction.atomic
-def item_send_back(*, item: PledgeItem, who: Participant, comment: str, today: date | None = None) -> PledgeItem:
+def item_send_back(*, item: PledgeItem, who: Caller, comment: str, today: date | None = None) -> PledgeItem:
     item = _locked_item(item)
     today = today or timezone.localdate()
     if not can_review(pledge=item.pledge, who=who):
@@ -725,7 +727,7 @@ def _open_state_on(item: PledgeItem, today: date) -> str:
 
 
 @transaction.atomic
-def item_rectify(*, item: PledgeItem, who: Participant, rectify_by: date, comment: str, today: date | None = None) -> PledgeItem:
+def item_rectify(*, item: PledgeItem, who: Caller, rectify_by: date, comment: str, today: date | None = None) -> PledgeItem:
     """Chase an overdue item (督促): rectification with a new date."""
     item = _locked_item(item)
     today = today or timezone.localdate()
@@ -749,7 +751,7 @@ def item_rectify(*, item: PledgeItem, who: Participant, rectify_by: date, commen
 # ---------------------------------------------------------------- post assignment
 
 @transaction.atomic
-def member_post_assign(*, member: Member, post: str, who: Participant) -> Member:
+def member_post_assign(*, member: Member, post: str, who: Caller) -> Member:
     """设岗定责: the branch gives a member without a post one to pledge to."""
     if who.is_read_only or not (who.is_unit_admin or member.branch_id in who.oversees_ids):
         raise PermissionDenied(_("Only the secretary of the member's branch (or above) or a unit admin assigns posts."))

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from tenants.api.units import UnitScopedMixin
 
 from ..models import Notification
+from ..selectors import inbox_of
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -21,8 +22,8 @@ class NotificationList(UnitScopedMixin, generics.ListAPIView):
     queryset = Notification.objects.none()  # for the schema generator; requests use get_queryset
     filterset_fields = {"read_at": ["isnull"]}
 
-    def get_queryset(self):
-        return Notification.objects.filter(recipient_id=self.access.user_id)
+    def scoped_queryset(self, caller):
+        return inbox_of(user_id=caller.user_id)
 
 
 class NotificationRead(UnitScopedMixin, APIView):
@@ -31,7 +32,7 @@ class NotificationRead(UnitScopedMixin, APIView):
 
     @extend_schema(request=None, responses=NotificationSerializer)
     def post(self, request, pk: int):
-        notification = generics.get_object_or_404(Notification.objects.filter(recipient_id=self.access.user_id), pk=pk)
+        notification = generics.get_object_or_404(inbox_of(user_id=self.caller.user_id), pk=pk)
         if notification.read_at is None:
             notification.read_at = timezone.now()
             notification.save(update_fields=["read_at"])

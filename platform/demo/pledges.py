@@ -28,7 +28,7 @@ from tenants.services import unit_run
 
 from pledges.cadence import overdue_detect
 from pledges.models import Area, ItemKind, Pledge, PledgeItem, ProgressRecord, Round
-from pledges.selectors import Participant, participant_for
+from tenants.organization.caller import Caller, caller_for
 from pledges.services import (
     item_close, item_rectify, item_request_close, item_send_back, pledge_approve, pledge_create, pledge_publish,
     pledge_return, pledge_submit, pledge_update, record_add, round_open, rules_of,
@@ -700,8 +700,8 @@ class _Planned:
     """A pledge being built: what each item should end as."""
 
     pledge: Pledge
-    proposer: Participant
-    recorders: list[Participant]
+    proposer: Caller
+    recorders: list[Caller]
     texts: list[ItemText]
     item_states: list[str | None]
 
@@ -712,8 +712,8 @@ class DemoSeeder:
     today: date
     rng: random.Random
     records_per_item: int = 3
-    participants: dict[int, Participant] = field(default_factory=dict)
-    rectify: list[tuple[PledgeItem, Participant]] = field(default_factory=list)
+    participants: dict[int, Caller] = field(default_factory=dict)
+    rectify: list[tuple[PledgeItem, Caller]] = field(default_factory=list)
 
     def run(self) -> dict[str, int]:
         self.dates = dates = round_dates(self.today)
@@ -727,7 +727,7 @@ class DemoSeeder:
         self.items_pattern = cycle(ITEM_PATTERN)
         self.rare = cycle(RARE_OUTCOMES)
         admin_user_id = UnitRole.objects.filter(unit=connection.tenant, role=UnitRole.Role.UNIT_ADMIN).values_list("user_id", flat=True).first()
-        self.admin = participant_for(user_id=admin_user_id, is_unit_admin=True)
+        self.admin = caller_for(user_id=admin_user_id, is_unit_admin=True)
         self.organizations = {o.pk: o for o in Organization.objects.all()}
         self.members = {m.pk: m for m in Member.objects.select_related("branch", "group")}
         self.secretary_ids = {o.secretary_id for o in self.organizations.values() if o.secretary_id}
@@ -778,14 +778,14 @@ class DemoSeeder:
         member = self.members.get(member_id)
         return member is not None and member.user_id is not None
 
-    def _participant(self, member: Member | None) -> Participant:
+    def _participant(self, member: Member | None) -> Caller:
         if member is None or member.user_id is None:
             return self.admin
         if member.pk not in self.participants:
-            self.participants[member.pk] = participant_for(user_id=member.user_id)
+            self.participants[member.pk] = caller_for(user_id=member.user_id)
         return self.participants[member.pk]
 
-    def _reviewer(self, pledge: Pledge) -> Participant:
+    def _reviewer(self, pledge: Pledge) -> Caller:
         """Whoever the service named when the pledge was submitted (pledges.services.reviewer_for):
         the reviewing organisation's secretary, or the unit admin when there is none."""
         organization = self.organizations.get(pledge.reviewer_organization_id)
@@ -932,7 +932,7 @@ class DemoSeeder:
             item.pledge = pledge
             self._fulfil(item, plan.item_states[position], plan.texts[position], plan.recorders[position % len(plan.recorders)], reviewer)
 
-    def _revise(self, pledge: Pledge, proposer: Participant, commented: set[int]) -> None:
+    def _revise(self, pledge: Pledge, proposer: Caller, commented: set[int]) -> None:
         """The proposer follows the comments and submits again (in the review phase)."""
         day = self.review_day + timedelta(days=2)
         items = []
@@ -963,7 +963,7 @@ class DemoSeeder:
             days = sorted(self.rng.sample(days, max(self.records_per_item, 1)))
         return days
 
-    def _fulfil(self, item: PledgeItem, state: str, text: ItemText, recorder: Participant, reviewer: Participant) -> None:
+    def _fulfil(self, item: PledgeItem, state: str, text: ItemText, recorder: Caller, reviewer: Caller) -> None:
         records = text.records or COMMON_RECORDS
         for n, day in enumerate(self._record_days(state, item.deadline)):
             record_add(item=item, who=recorder, text=records[n % len(records)], recorded_on=day, today=self.today)
@@ -976,7 +976,7 @@ class DemoSeeder:
         elif state == "rectifying":
             self.rectify.append((item, reviewer))
 
-    def _rectify(self, item: PledgeItem, reviewer: Participant) -> None:
+    def _rectify(self, item: PledgeItem, reviewer: Caller) -> None:
         rectify_by = self.rng.choice(_deadline_choices(self.today + timedelta(days=10), self.dates["evaluate_on"]))
         item_rectify(item=item, who=reviewer, rectify_by=rectify_by, comment=RECTIFY_COMMENT, today=self.today)
 

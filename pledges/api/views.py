@@ -8,7 +8,6 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -20,7 +19,8 @@ from rest_framework.views import APIView
 from tenants.api.filters import FilterSet, IdFilter, parse_id
 from tenants.api.idempotency import IdempotentPostMixin
 from tenants.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
-from tenants.organization.models import Member, Organization
+from tenants.organization.models import Member
+from tenants.organization.selectors import member_list_for, organization_list
 
 from .. import selectors, services
 from ..ledger import ledger_workbook, records_by_item
@@ -31,15 +31,11 @@ from . import serializers as s
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class ParticipantMixin(IdempotentPostMixin, UnitScopedMixin):
-    """Unit views that act for a participant: every role may call; the services decide.
+class CallerMixin(IdempotentPostMixin, UnitScopedMixin):
+    """Unit views that act for the caller: every role may call; the services decide.
     POSTs accept an Idempotency-Key, so a phone's retry never records or steps twice."""
 
     write_roles = ("member",)
-
-    @cached_property
-    def who(self) -> selectors.Participant:
-        return selectors.participant_from_access(self.access)
 
 
 # ---------------------------------------------------------------- rules and rounds
@@ -63,7 +59,7 @@ class RoundList(UnitScopedMixin, generics.ListCreateAPIView):
     filterset_fields = ["year"]
     ordering_fields = ["year", "mobilise_on", "id"]
 
-    def get_queryset(self):
+    def scoped_queryset(self, caller):
         return selectors.round_list().order_by("-year", "-mobilise_on", "-id")
 
     def perform_create(self, serializer):
@@ -76,7 +72,7 @@ class RoundDetail(UnitScopedMixin, generics.RetrieveUpdateAPIView):
     serializer_class = s.RoundSerializer
     http_method_names = ["get", "patch", "head", "options"]
 
-    def get_queryset(self):
+    def scoped_queryset(self, caller):
         return selectors.round_list()
 
     @extend_schema(request=s.RoundUpdateSerializer, responses=s.RoundSerializer)
@@ -90,27 +86,27 @@ class RoundDetail(UnitScopedMixin, generics.RetrieveUpdateAPIView):
         return Response(s.RoundSerializer(self.get_queryset().get(pk=round.pk)).data)
 
 
-class RoundPublish(ParticipantMixin, APIView):
+class RoundPublish(CallerMixin, APIView):
     """Publish every approved pledge of the round at once (unit admins)."""
 
     permission_classes = [UnitAdminOnly]
 
     @extend_schema(request=None, responses={200: dict})
     def post(self, request, pk: int):
-        round = get_object_or_404(Round.objects.all(), pk=pk)
-        count = services.round_publish_approved(round=round, who=self.who)
+        round = get_object_or_404(selectors.round_list(), pk=pk)
+        count = services.round_publish_approved(round=round, who=self.caller)
         return Response({"published": count})
 
 
-class RoundProgress(ParticipantMixin, APIView):
+class RoundProgress(CallerMixin, APIView):
     """How far each branch is in the round: who has pledged, who has not (and why), items by state.
     Unit admins and county viewers see every branch; secretaries the branches they lead."""
 
     @extend_schema(parameters=[OpenApiParameter("branch", int, description="Also list who in this branch has not pledged yet.")],
                    responses={200: dict})
     def get(self, request, pk: int):
-        round = get_object_or_404(Round.objects.all(), pk=pk)
-        who = self.who
+        round = get_object_or_404(selectors.round_list(), pk=pk)
+        who = self.caller
         if not who.sees_everything and not who.oversees_ids:
             raise PermissionDenied(_("Only secretaries and unit admins follow a round's progress."))
         scope = None if who.sees_everything else set(who.oversees_ids)
@@ -143,20 +139,20 @@ class PledgeFilter(FilterSet):
         fields = ["round", "state", "subject", "member"]
 
     def filter_branch(self, queryset, name, value):
-        return queryset.filter(organization_id__in=self.request.parser_context["view"].who.subtree_of(int(value)))
+        return queryset.filter(organization_id__in=self.request.parser_context["view"].caller.subtree_of(int(value)))
 
     def filter_overdue(self, queryset, name, value):
         overdue = Exists(PledgeItem.objects.filter(pledge_id=OuterRef("pk"), state=PledgeItem.State.OVERDUE))
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_mine(self, queryset, name, value):
-        member_id = self.request.parser_context["view"].who.member_id
+        member_id = self.request.parser_context["view"].caller.member_id
         if not value:
             return queryset
         return queryset.filter(member_id=member_id) if member_id else queryset.none()
 
 
-class PledgeList(ParticipantMixin, generics.ListCreateAPIView):
+class PledgeList(CallerMixin, generics.ListCreateAPIView):
     """Pledges the caller may see; filter by round, branch, state, overdue, mine."""
 
     queryset = Pledge.objects.none()
@@ -167,8 +163,8 @@ class PledgeList(ParticipantMixin, generics.ListCreateAPIView):
     def get_serializer_class(self):
         return s.PledgeCreateSerializer if self.request.method == "POST" else s.PledgeListSerializer
 
-    def get_queryset(self):
-        return selectors.pledge_list_for_api(who=self.who).order_by("organization__sort_order", "organization_id", "member__name", "id")
+    def scoped_queryset(self, caller):
+        return selectors.pledge_list_for_api(who=caller).order_by("organization__sort_order", "organization_id", "member__name", "id")
 
     @extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeDetailSerializer})
     def post(self, request):
@@ -176,7 +172,7 @@ class PledgeList(ParticipantMixin, generics.ListCreateAPIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         pledge = services.pledge_create(
-            round=data["round"], who=self.who, items=data["items"], subject=data["subject"], member=data.get("member"),
+            round=data["round"], who=self.caller, items=data["items"], subject=data["subject"], member=data.get("member"),
             organization=data.get("organization"), co_members=data.get("co_members", []),
             co_organizations=data.get("co_organizations", []), title=data["title"],
         )
@@ -184,23 +180,23 @@ class PledgeList(ParticipantMixin, generics.ListCreateAPIView):
 
 
 def _detail(view, pk: int) -> dict:
-    return _pledge_view(view, selectors.pledge_detail(who=view.who).get(pk=pk))
+    return _pledge_view(view, selectors.pledge_detail(who=view.caller).get(pk=pk))
 
 
 def _pledge_view(view, pledge: Pledge) -> dict:
     co_member_ids = {m.pk for m in pledge.co_members.all()}  # prefetched
-    involved = selectors.is_involved(pledge=pledge, who=view.who, co_member_ids=co_member_ids)
+    involved = selectors.is_involved(pledge=pledge, who=view.caller, co_member_ids=co_member_ids)
     serializer = s.PledgeDetailSerializer if involved else s.PublicPledgeSerializer
     return serializer(pledge, context={"request": view.request}).data
 
 
-class PledgeDetail(ParticipantMixin, generics.RetrieveAPIView):
+class PledgeDetail(CallerMixin, generics.RetrieveAPIView):
     """The whole pledge for whoever made, reviews or runs it; what the public board shows for others."""
 
     serializer_class = s.PledgeDetailSerializer
 
-    def get_queryset(self):
-        return selectors.pledge_detail(who=self.who)
+    def scoped_queryset(self, caller):
+        return selectors.pledge_detail(who=caller)
 
     def retrieve(self, request, *args, **kwargs):
         return Response(_pledge_view(self, self.get_object()))
@@ -210,15 +206,15 @@ class PledgeDetail(ParticipantMixin, generics.RetrieveAPIView):
         pledge = self.get_object()
         form = s.PledgeUpdateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.pledge_update(pledge=pledge, who=self.who, **form.validated_data)
+        services.pledge_update(pledge=pledge, who=self.caller, **form.validated_data)
         return Response(_detail(self, pk))
 
     def delete(self, request, pk: int):
-        services.pledge_delete(pledge=self.get_object(), who=self.who)
+        services.pledge_delete(pledge=self.get_object(), who=self.caller)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PledgeStep(ParticipantMixin, APIView):
+class PledgeStep(CallerMixin, APIView):
     """Base of the steps of a pledge's life: find it among the visible ones, then call the service."""
 
     form_class = s.VersionSerializer
@@ -227,7 +223,7 @@ class PledgeStep(ParticipantMixin, APIView):
         raise NotImplementedError
 
     def post(self, request, pk: int):
-        pledge = get_object_or_404(selectors.pledge_list_visible_to(who=self.who), pk=pk)
+        pledge = get_object_or_404(selectors.pledge_list_visible_to(who=self.caller), pk=pk)
         form = self.form_class(data=request.data)
         form.is_valid(raise_exception=True)
         self.step(pledge, form.validated_data)
@@ -240,7 +236,7 @@ class PledgeSubmit(PledgeStep):
         return super().post(request, pk)
 
     def step(self, pledge, data):
-        services.pledge_submit(pledge=pledge, who=self.who, **data)
+        services.pledge_submit(pledge=pledge, who=self.caller, **data)
 
 
 class PledgeApprove(PledgeStep):
@@ -251,7 +247,7 @@ class PledgeApprove(PledgeStep):
         return super().post(request, pk)
 
     def step(self, pledge, data):
-        services.pledge_approve(pledge=pledge, who=self.who, **data)
+        services.pledge_approve(pledge=pledge, who=self.caller, **data)
 
 
 class PledgeReturn(PledgeStep):
@@ -262,7 +258,7 @@ class PledgeReturn(PledgeStep):
         return super().post(request, pk)
 
     def step(self, pledge, data):
-        services.pledge_return(pledge=pledge, who=self.who, **data)
+        services.pledge_return(pledge=pledge, who=self.caller, **data)
 
 
 class PledgeRedo(PledgeStep):
@@ -273,7 +269,7 @@ class PledgeRedo(PledgeStep):
         return super().post(request, pk)
 
     def step(self, pledge, data):
-        services.pledge_return(pledge=pledge, who=self.who, redo=True, comment=data["comment"], version=data.get("version"))
+        services.pledge_return(pledge=pledge, who=self.caller, redo=True, comment=data["comment"], version=data.get("version"))
 
 
 class PledgePublish(PledgeStep):
@@ -282,15 +278,15 @@ class PledgePublish(PledgeStep):
         return super().post(request, pk)
 
     def step(self, pledge, data):
-        services.pledge_publish(pledge=pledge, who=self.who)
+        services.pledge_publish(pledge=pledge, who=self.caller)
 
 
-class PledgeLetter(ParticipantMixin, APIView):
+class PledgeLetter(CallerMixin, APIView):
     """The signed pledge letter (承诺书) as PDF, in triplicate, once the pledge is approved."""
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     def get(self, request, pk: int):
-        pledge = get_object_or_404(selectors.pledge_detail(who=self.who), pk=pk)
+        pledge = get_object_or_404(selectors.pledge_detail(who=self.caller), pk=pk)
         if pledge.state not in (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED):
             return Response(
                 {"error": {"status": 409, "code": "conflict", "message": _("The pledge letter exists once the pledge is approved.")}},
@@ -316,20 +312,20 @@ class ItemFilter(FilterSet):
         fields = ["round", "state", "member"]
 
     def filter_branch(self, queryset, name, value):
-        return queryset.filter(pledge__organization_id__in=self.request.parser_context["view"].who.subtree_of(int(value)))
+        return queryset.filter(pledge__organization_id__in=self.request.parser_context["view"].caller.subtree_of(int(value)))
 
     def filter_overdue(self, queryset, name, value):
         states = (PledgeItem.State.OVERDUE, PledgeItem.State.RECTIFYING)
         return queryset.filter(state__in=states) if value else queryset.exclude(state__in=states)
 
     def filter_mine(self, queryset, name, value):
-        member_id = self.request.parser_context["view"].who.member_id
+        member_id = self.request.parser_context["view"].caller.member_id
         if not value:
             return queryset
         return queryset.filter(pledge__member_id=member_id) if member_id else queryset.none()
 
 
-class ItemList(ParticipantMixin, generics.ListAPIView):
+class ItemList(CallerMixin, generics.ListAPIView):
     """Items the caller may see — e.g. `?overdue=true` for the secretary's chase list."""
 
     serializer_class = s.ItemRowSerializer
@@ -337,16 +333,16 @@ class ItemList(ParticipantMixin, generics.ListAPIView):
     filterset_class = ItemFilter
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "who": self.who}
+        return {**super().get_serializer_context(), "who": self.caller}
     ordering_fields = ["deadline", "id", "state"]
 
-    def get_queryset(self):
-        return selectors.item_list_visible_to(who=self.who).select_related("closed_by").order_by("deadline", "id")
+    def scoped_queryset(self, caller):
+        return selectors.item_list_visible_to(who=caller).select_related("closed_by").order_by("deadline", "id")
 
 
-class ItemMixin(ParticipantMixin):
+class ItemMixin(CallerMixin):
     def item(self, pk: int) -> PledgeItem:
-        return get_object_or_404(selectors.item_list_visible_to(who=self.who), pk=pk)
+        return get_object_or_404(selectors.item_list_visible_to(who=self.caller), pk=pk)
 
 
 class ItemRecords(ItemMixin, generics.GenericAPIView):
@@ -359,7 +355,7 @@ class ItemRecords(ItemMixin, generics.GenericAPIView):
     def get(self, request, pk: int):
         item = self.item(pk)
         co_member_ids = set(item.pledge.co_members.values_list("pk", flat=True))
-        if not selectors.is_involved(pledge=item.pledge, who=self.who, co_member_ids=co_member_ids):
+        if not selectors.is_involved(pledge=item.pledge, who=self.caller, co_member_ids=co_member_ids):
             raise PermissionDenied(_("Progress records are read by whoever made the pledge, its reviewers and the unit admins."))
         records = self.paginate_queryset(selectors.record_list(item=item))
         return self.get_paginated_response(s.RecordSerializer(records, many=True, context={"request": request}).data)
@@ -370,7 +366,7 @@ class ItemRecords(ItemMixin, generics.GenericAPIView):
         form = s.RecordInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        record = services.record_add(item=item, who=self.who, text=data["text"], recorded_on=data.get("recorded_on") or timezone.localdate(), files=data["files"])
+        record = services.record_add(item=item, who=self.caller, text=data["text"], recorded_on=data.get("recorded_on") or timezone.localdate(), files=data["files"])
         record = selectors.record_list(item=item).get(pk=record.pk)
         return Response(s.RecordSerializer(record, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -387,8 +383,8 @@ class ItemStep(ItemMixin, APIView):
         form = self.form_class(data=request.data)
         form.is_valid(raise_exception=True)
         self.step(item, form.validated_data)
-        fresh = selectors.item_list_visible_to(who=self.who).select_related("closed_by").get(pk=pk)
-        return Response(s.ItemRowSerializer(fresh, context={"who": self.who}).data)
+        fresh = selectors.item_list_visible_to(who=self.caller).select_related("closed_by").get(pk=pk)
+        return Response(s.ItemRowSerializer(fresh, context={"who": self.caller}).data)
 
 
 class ItemCloseRequest(ItemStep):
@@ -397,7 +393,7 @@ class ItemCloseRequest(ItemStep):
         return super().post(request, pk)
 
     def step(self, item, data):
-        services.item_request_close(item=item, who=self.who, comment=data["comment"])
+        services.item_request_close(item=item, who=self.caller, comment=data["comment"])
 
 
 class ItemClose(ItemStep):
@@ -408,7 +404,7 @@ class ItemClose(ItemStep):
         return super().post(request, pk)
 
     def step(self, item, data):
-        services.item_close(item=item, who=self.who, evidence=data["evidence"], files=data["files"])
+        services.item_close(item=item, who=self.caller, evidence=data["evidence"], files=data["files"])
 
 
 class ItemSendBack(ItemStep):
@@ -419,7 +415,7 @@ class ItemSendBack(ItemStep):
         return super().post(request, pk)
 
     def step(self, item, data):
-        services.item_send_back(item=item, who=self.who, comment=data["comment"])
+        services.item_send_back(item=item, who=self.caller, comment=data["comment"])
 
 
 class ItemRectify(ItemStep):
@@ -430,7 +426,7 @@ class ItemRectify(ItemStep):
         return super().post(request, pk)
 
     def step(self, item, data):
-        services.item_rectify(item=item, who=self.who, rectify_by=data["rectify_by"], comment=data["comment"])
+        services.item_rectify(item=item, who=self.caller, rectify_by=data["rectify_by"], comment=data["comment"])
 
 
 # ---------------------------------------------------------------- ledgers
@@ -438,7 +434,7 @@ class ItemRectify(ItemStep):
 ROUND_PARAM = OpenApiParameter("round", int, description="Round id (default: the current round).")
 
 
-class LedgerMixin(ParticipantMixin):
+class LedgerMixin(CallerMixin):
     def round(self) -> Round:
         round = selectors.round_asked(raw=self.request.query_params.get("round"))
         if round is None:
@@ -446,7 +442,7 @@ class LedgerMixin(ParticipantMixin):
         return round
 
     def check_oversees(self, branch_id: int) -> None:
-        who = self.who
+        who = self.caller
         if not (who.sees_everything or branch_id in who.oversees_ids):
             raise PermissionDenied(_("Only the branch's secretary, the secretaries above it and unit admins read this ledger."))
 
@@ -462,8 +458,8 @@ class MemberLedger(LedgerMixin, APIView):
     """One member's ledger: each item with its measures, deadline, records and close-out."""
 
     def member(self, pk: int) -> Member:
-        member = get_object_or_404(Member.objects.select_related("branch"), pk=pk)
-        if member.pk != self.who.member_id:
+        member = get_object_or_404(member_list_for(caller=self.caller), pk=pk)
+        if member.pk != self.caller.member_id:
             self.check_oversees(member.branch_id)
         return member
 
@@ -502,10 +498,10 @@ class BranchLedger(LedgerMixin, generics.GenericAPIView):
     filterset_class = None
 
     def branch_items(self, pk: int):
-        branch = get_object_or_404(Organization.objects.all(), pk=pk)
+        branch = get_object_or_404(organization_list(), pk=pk)
         self.check_oversees(branch.pk)
         round = self.round()
-        return branch, round, selectors.ledger_items(round=round, organization_ids=self.who.subtree_of(branch.pk))
+        return branch, round, selectors.ledger_items(round=round, organization_ids=self.caller.subtree_of(branch.pk))
 
     @extend_schema(parameters=[ROUND_PARAM, OpenApiParameter("state", str)], responses=s.ItemRowSerializer(many=True))
     def get(self, request, pk: int):
@@ -529,13 +525,13 @@ class BranchLedgerExport(BranchLedger):
         return self.export(title, items, f"ledger-branch-{branch.pk}-{round.year}.xlsx")
 
 
-class MemberPostAssign(ParticipantMixin, APIView):
+class MemberPostAssign(CallerMixin, APIView):
     """设岗定责: the secretary gives a member without a post one, before the member pledges."""
 
     @extend_schema(request=s.PostAssignSerializer, responses={200: dict})
     def post(self, request, pk: int):
-        member = get_object_or_404(Member.objects.all(), pk=pk)
+        member = get_object_or_404(member_list_for(caller=self.caller), pk=pk)
         form = s.PostAssignSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        member = services.member_post_assign(member=member, post=form.validated_data["post"], who=self.who)
+        member = services.member_post_assign(member=member, post=form.validated_data["post"], who=self.caller)
         return Response({"id": member.pk, "name": member.name, "post": member.post})

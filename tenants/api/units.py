@@ -1,14 +1,21 @@
-"""Base for unit-scoped API views: access comes from the routing middleware.
+"""Base for unit-scoped API views: access comes from the routing middleware, the caller
+(tenants.organization.caller.Caller) from it.
 
-Object lookups go through `get_queryset()`, which each view builds from a selector
-scoped to what the caller may see; "missing" and "not yours" both give 404.
+Views never build a queryset on their own: they implement `scoped_queryset(caller)` with a
+selector scoped to what the caller may see, and the base's `get_queryset()` (which they may
+not override) calls it, so "missing" and "not yours" both give 404. The unscoped way is the
+awkward one: a view that really must override `get_queryset` says so with
+`dangerously_unscoped = True`.
 """
 from __future__ import annotations
 
 from rest_framework import permissions
 from django.utils.translation import gettext_lazy as _
 
+from django.utils.functional import cached_property
+
 from accounts.access import UnitAccess
+from tenants.organization.caller import Caller, caller_from_access
 
 
 def unit_access(request) -> UnitAccess | None:
@@ -48,6 +55,12 @@ class UnitAdminOnly(UnitPermission):
 
 class UnitScopedMixin:
     permission_classes = [UnitPermission]
+    dangerously_unscoped = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__ and not cls.__dict__.get("dangerously_unscoped", False):
+            raise TypeError(f"{cls.__qualname__}: implement scoped_queryset(caller) instead of get_queryset()")
 
     @property
     def unit(self):
@@ -56,3 +69,15 @@ class UnitScopedMixin:
     @property
     def access(self) -> UnitAccess:
         return unit_access(self.request)
+
+    @cached_property
+    def caller(self) -> Caller:
+        return caller_from_access(self.access)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no caller: the model is enough
+            return self.queryset
+        return self.scoped_queryset(self.caller)
+
+    def scoped_queryset(self, caller: Caller):
+        raise NotImplementedError(f"{type(self).__qualname__} lists or looks up objects: implement scoped_queryset(caller)")

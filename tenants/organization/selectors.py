@@ -1,8 +1,9 @@
 """Reads of the organisation tree and member roll (current unit's schema)."""
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
+from .caller import Caller
 from .models import Member, Organization
 
 
@@ -10,28 +11,18 @@ def organization_list() -> QuerySet[Organization]:
     return Organization.objects.select_related("parent", "secretary").annotate(member_count=Count("members", distinct=True))
 
 
-def organization_subtree_ids(*, root: Organization) -> list[int]:
-    """The organisation and everything below it (a unit's tree is small: one query, walked in memory)."""
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Organization.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    ids, stack = [], [root.pk]
-    while stack:
-        pk = stack.pop()
-        ids.append(pk)
-        stack.extend(children.get(pk, []))
-    return ids
-
-
 def member_list() -> QuerySet[Member]:
     return Member.objects.select_related("branch", "group")
 
 
-def member_for_user(*, user_id: int) -> Member | None:
-    return Member.objects.select_related("branch").filter(user_id=user_id).first()
+def member_list_for(*, caller: Caller) -> QuerySet[Member]:
+    """Members the caller may see: all for admins and county viewers, the members of the
+    organisations they lead (and below) for secretaries, only themselves for members."""
+    members = member_list()
+    if caller.sees_everything:
+        return members
+    return members.filter(Q(user_id=caller.user_id) | Q(branch_id__in=caller.oversees_ids)) if caller.user_id else members.none()
 
 
-def organizations_led_by(*, member: Member | None) -> list[Organization]:
-    if member is None:
-        return []
-    return list(Organization.objects.filter(secretary=member))
+def organizations_led_by(*, caller: Caller) -> list[Organization]:
+    return list(Organization.objects.filter(pk__in=caller.led_ids)) if caller.led_ids else []

@@ -48,3 +48,21 @@ def test_the_api_schema_is_valid_and_generates_without_warnings(db):
 
     out = io.StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null", stdout=out, stderr=out)
+
+
+def test_unit_views_cannot_build_their_own_unscoped_queryset():
+    import pytest
+    from rest_framework import generics
+
+    from tenants.api.units import UnitScopedMixin
+
+    with pytest.raises(TypeError, match="scoped_queryset"):
+        class Sloppy(UnitScopedMixin, generics.ListAPIView):  # noqa: F841
+            def get_queryset(self):
+                return None
+
+    class Deliberate(UnitScopedMixin, generics.ListAPIView):  # the escape hatch has to be named
+        dangerously_unscoped = True
+
+        def get_queryset(self):
+            return None

@@ -1,7 +1,6 @@
 """The routing middleware: the caller's access is checked in the public schema before
 the connection enters a unit's schema, and the connection always returns to public."""
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tenants.models import Unit
 from tests.conftest import api_client_for, unit_url, console_client

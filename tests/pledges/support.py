@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from pledges import services
-from pledges.selectors import participant_for
+from tenants.organization.caller import caller_for
 from pledges.services import rules_of
 from tenants.organization.models import Member
 
@@ -32,7 +32,7 @@ def round_around_today(theme: str = "Test round", **dates):
 
 
 def who(user, *, admin: bool = False):
-    return participant_for(user_id=user.pk, is_unit_admin=admin)
+    return caller_for(user_id=user.pk, is_unit_admin=admin)
 
 
 def item(kind: str = "post", area: str = "work", *, deadline: date | None = None, content: str = "Visit every household", **extra) -> dict:

@@ -232,8 +232,8 @@ def test_ledgers_and_excel_exports(world, db):
     assert ledger["member"]["name"] == "A Member"
     first = next(i for i in ledger["items"] if i["id"] == A.item_id)
     assert first["records"][0]["text"] == "走访记录一"
-    # A member reads their own ledger, not a colleague's nor the branch's.
-    assert member.get(unit_url(A, f"ledger/members/{A.member_ids[2]}/")).status_code == 403
+    # A member reads their own ledger, not a colleague's (out of their sight: as if it did not exist) nor the branch's.
+    assert member.get(unit_url(A, f"ledger/members/{A.member_ids[2]}/")).status_code == 404
     assert member.get(unit_url(A, f"ledger/branches/{A.branch_id}/")).status_code == 403
     secretary = api_client_for(A.secretary)
     rows = secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/")).json()
@@ -308,12 +308,13 @@ def test_secretary_assigns_a_post_then_the_member_may_pledge(world, db):
 
         Member.objects.filter(user_id=A.member.pk).update(post="")
     secretary = api_client_for(A.secretary)
-    assert api_client_for(A.other_member).post(unit_url(A, f"members/{A.member_ids[1]}/post/"), {"post": "网格员"}, format="json").status_code == 403
+    # Another member does not even see this member: 404, as for a member who does not exist.
+    assert api_client_for(A.other_member).post(unit_url(A, f"members/{A.member_ids[1]}/post/"), {"post": "网格员"}, format="json").status_code == 404
     assert secretary.post(unit_url(A, f"members/{A.member_ids[1]}/post/"), {"post": "  "}, format="json").status_code == 400
     response = secretary.post(unit_url(A, f"members/{A.member_ids[1]}/post/"), {"post": "网格员"}, format="json")
     assert response.status_code == 200 and response.json()["post"] == "网格员"
     # The secretary of branch 1 does not assign posts in branch 2.
-    assert secretary.post(unit_url(A, f"members/{A.member_ids[2]}/post/"), {"post": "x"}, format="json").status_code == 403
+    assert secretary.post(unit_url(A, f"members/{A.member_ids[2]}/post/"), {"post": "x"}, format="json").status_code == 404  # out of their sight
     with unit_run(A.unit):
         from pledges import services
 

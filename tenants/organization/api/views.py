@@ -1,5 +1,4 @@
 """Organisation tree and member roll over the API. Thin: input serializer → service → output."""
-from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,21 +14,8 @@ from accounts.models import ActivationCode
 
 from .. import identity, selectors, services
 from ..excel import ImportRejected, members_export, members_import
-from ..models import Member
+from ..models import Member, Organization
 from .serializers import ImportReportSerializer, MemberImportSerializer, MemberSerializer, OrganizationSerializer, UnitMeSerializer
-
-
-def _member_scope(view):
-    """Members the caller may see: all for admins and county viewers, their organisations'
-    members for secretaries, only themselves for ordinary members."""
-    access = view.access
-    members = selectors.member_list()
-    if access.is_unit_admin or access.is_read_only:
-        return members
-    me = selectors.member_for_user(user_id=access.user_id)
-    led = selectors.organizations_led_by(member=me)
-    branch_ids = {pk for org in led for pk in selectors.organization_subtree_ids(root=org)}
-    return members.filter(Q(user_id=access.user_id) | Q(branch_id__in=branch_ids))
 
 
 class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
@@ -39,8 +25,10 @@ class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
     ordering_fields = ["sort_order", "name", "id"]
     pagination_class = None  # a unit's tree is small and clients draw it whole
 
-    def get_queryset(self):
-        return selectors.organization_list().order_by("sort_order", "id")
+    queryset = Organization.objects.none()  # for the schema generator
+
+    def scoped_queryset(self, caller):
+        return selectors.organization_list().order_by("sort_order", "id")  # the tree is the unit's own, shown to all in it
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -53,7 +41,7 @@ class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
 class OrganizationDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = OrganizationSerializer
 
-    def get_queryset(self):
+    def scoped_queryset(self, caller):
         return selectors.organization_list()
 
     def perform_update(self, serializer):
@@ -71,8 +59,8 @@ class MemberList(UnitScopedMixin, generics.ListCreateAPIView):
     search_fields = ["name", "phone", "post"]
     ordering_fields = ["name", "joined_on", "birth_date", "id"]
 
-    def get_queryset(self):
-        return _member_scope(self).order_by("branch_id", "name", "id")
+    def scoped_queryset(self, caller):
+        return selectors.member_list_for(caller=caller).order_by("branch_id", "name", "id")
 
     def perform_create(self, serializer):
         serializer.instance = services.member_create(unit=self.unit, **serializer.validated_data)
@@ -81,8 +69,8 @@ class MemberList(UnitScopedMixin, generics.ListCreateAPIView):
 class MemberDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = MemberSerializer
 
-    def get_queryset(self):
-        return _member_scope(self)
+    def scoped_queryset(self, caller):
+        return selectors.member_list_for(caller=caller)
 
     def perform_update(self, serializer):
         serializer.instance = services.member_update(member=serializer.instance, unit=self.unit, **serializer.validated_data)
@@ -119,7 +107,7 @@ class MemberExport(UnitScopedMixin, APIView):
 
     @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
     def get(self, request):
-        members = selectors.member_list().order_by("branch__sort_order", "branch_id", "name", "id")
+        members = selectors.member_list_for(caller=self.caller).order_by("branch__sort_order", "branch_id", "name", "id")
         content = members_export(members=members.iterator(chunk_size=2000))
         response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         filename = f"members-{self.unit.slug}-{timezone.localdate():%Y%m%d}.xlsx"
@@ -132,12 +120,12 @@ class UnitMe(UnitScopedMixin, APIView):
 
     @extend_schema(responses=UnitMeSerializer)
     def get(self, request):
-        me = selectors.member_for_user(user_id=self.access.user_id)
-        led = selectors.organizations_led_by(member=me)  # secretary is derived from this, not queried twice
+        caller = self.caller
+        led = selectors.organizations_led_by(caller=caller)
         body = {
             "unit": {"slug": self.unit.slug, "name": self.unit.name, "kind": self.unit.kind},
-            "roles": sorted(self.access.roles) + (["secretary"] if led else []),
-            "member": MemberSerializer(me).data if me else None,
+            "roles": sorted(self.access.roles) + (["secretary"] if caller.led_ids else []),
+            "member": MemberSerializer(caller.member).data if caller.member else None,
             "secretary_of": OrganizationSerializer(led, many=True).data,
         }
         return Response(body)
@@ -163,7 +151,7 @@ class MemberActivation(UnitScopedMixin, APIView):
 
     @extend_schema(request=ActivationRequestSerializer, responses={201: ActivationIssuedSerializer})
     def post(self, request, pk: int):
-        member = generics.get_object_or_404(selectors.member_list(), pk=pk)
+        member = generics.get_object_or_404(selectors.member_list_for(caller=self.caller), pk=pk)
         form = ActivationRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         issued = identity.member_activation_issue(member=member, unit=self.unit, method=form.validated_data["method"], by=request.user)
@@ -177,6 +165,6 @@ class MemberUnlock(UnitScopedMixin, APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, pk: int):
-        member = generics.get_object_or_404(selectors.member_list(), pk=pk)
+        member = generics.get_object_or_404(selectors.member_list_for(caller=self.caller), pk=pk)
         identity.member_unlock(member=member)
         return Response(status=status.HTTP_204_NO_CONTENT)
