@@ -39,7 +39,8 @@ def test_county_admin_sets_up_two_step_verification_then_signs_in_with_it(live_s
     assert len(codes) == 10
     page.get_by_role("link", name="继续").click()
     assert page.url.endswith("/admin/")
-    assert page.get_by_text("Unit A").count() + page.get_by_text("单位").count() > 0
+    page.screenshot(path="/tmp/county-console.png")
+    assert page.get_by_text("Unit A").count() + page.get_by_text("单位").count() > 0, page.content()[:3000]
 
     page.get_by_role("button", name="注销").or_(page.get_by_role("button", name="退出")).first.click()
     page.goto(f"{live_site}/admin/")
