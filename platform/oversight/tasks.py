@@ -5,7 +5,7 @@ from tenants.tasks import TRANSIENT_ERRORS, UnitTask
 from .services import campaign_launch_in_unit, unit_figures_refresh
 
 
-@shared_task(base=UnitTask, name="oversight.refresh_unit_figures")
+@shared_task(base=UnitTask, name="oversight.refresh_unit_figures", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5)
 def refresh_unit_figures() -> None:
     unit_figures_refresh()
 

@@ -134,3 +134,19 @@ def test_task_killed_mid_run_is_redelivered_and_takes_effect_once(world, django_
                 os.killpg(worker.pid, signal.SIGTERM)
                 worker.wait(20)
         client.delete(attempts_key(key), queue)
+
+
+def test_every_task_has_a_named_queue_and_retries_only_transient_errors():
+    from jiannuo.celery import app
+    from tenants.tasks import TRANSIENT_ERRORS, Queue
+
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if name.split(".")[0] in {"tenants", "accounts", "notifications", "pledges", "oversight"}}
+    assert {"tenants.fan_out", "tenants.send_to_units", "oversight.launch_campaign", "notifications.deliver_outbox", "pledges.run_cadence"} <= set(ours)
+    for name, task in ours.items():
+        queue = app.amqp.router.route({}, name)["queue"].name
+        assert queue in set(Queue), (name, queue)
+        assert set(getattr(task, "autoretry_for", ())) <= set(TRANSIENT_ERRORS), name
+        assert task.acks_late and task.reject_on_worker_lost, name
+    assert app.amqp.router.route({}, "oversight.launch_campaign")["queue"].name == Queue.COUNTY
+    assert app.amqp.router.route({}, "accounts.send_sms")["queue"].name == Queue.NOTIFICATIONS
