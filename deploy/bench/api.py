@@ -1,0 +1,230 @@
+"""Benchmark: the API's hot paths under load from wrk, next to a bare DRF baseline measured in
+the same run, on the large benchmark unit (3,000 members × 3 items × 12 records) and on the
+demo unit 红星镇.
+
+    make bench-api        (or: .venv/bin/python deploy/bench/api.py --seconds 10)
+
+The server is gunicorn with the project's own config (deploy/gunicorn.conf.py) and production
+settings; the load is wrk (Debian package `wrk`), 32 keep-alive connections on 2 threads, each
+scenario rotating through many callers. Printed per endpoint: requests/s, ratio to the
+baseline, p50, p99, non-2xx answers, SQL statements per request (counted in-process); then each
+web worker's memory (RSS). Scratch database jiannuo_bench_api and Redis database 10, both
+dropped/flushed afterwards.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT), str(HERE)]
+
+BENCH_DB = "jiannuo_bench_api"
+_spec = importlib.util.spec_from_file_location("bench_pledges", HERE / "pledges.py")
+bench_pledges = importlib.util.module_from_spec(_spec)
+sys.modules["bench_pledges"] = bench_pledges  # dataclasses look their module up there
+_spec.loader.exec_module(bench_pledges)
+
+
+def wrk_run(*, port: int, requests: list[tuple[str, dict]], seconds: float, connections: int, threads: int, workdir: Path) -> dict:
+    """One wrk run cycling through `requests`; returns rps, p50/p99 in ms and non-2xx count."""
+    lines = ["local reqs = {}"]
+    for index, (path, headers) in enumerate(requests, 1):
+        lua_headers = ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items())
+        lines.append(f'reqs[{index}] = wrk.format("GET", "{path}", {{{lua_headers}}})')
+    lines += ["local i = math.random(#reqs)", "request = function() i = i % #reqs + 1; return reqs[i] end"]
+    script = workdir / f"wrk-{secrets.token_hex(4)}.lua"
+    script.write_text("\n".join(lines))
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+
+    def latency(percentile: str) -> float:
+        match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    time.sleep(3)  # let the server finish what wrk left in flight, so the next run starts on an idle server
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency("50"), "p99": latency("99"),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": sum(int(n) for n in errors.groups()[:3]) if errors else 0, "timeouts": int(errors.group(4)) if errors else 0}
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True).stdout.split()
+    sizes = []
+    for pid in children:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+    return sizes
+
+
+def scenarios_for(*, slug: str, members: list, secretaries: list, pledges: dict, tokens: int) -> dict[str, list]:
+    """The issue's eight hot paths, each for many callers of the unit."""
+    from accounts.tokens import tokens_issue
+
+    def bearer(user) -> dict:
+        return {"Authorization": f"Bearer {tokens_issue(user=user).access_token}"}
+
+    api = f"/api/v1/u/{slug}"
+    step = max(1, len(members) // tokens)
+    chosen = [(user, member_id, bearer(user)) for user, member_id in members[::step][:tokens]]
+    bosses = [(user, branch_id, bearer(user)) for user, branch_id in secretaries[:tokens]]
+    return {
+        "my pledges": [(f"{api}/pledges/?mine=true", h) for _u, _m, h in chosen],
+        "branch pledges (20)": [(f"{api}/pledges/?branch={b}&page_size=20", h) for _u, b, h in bosses],
+        "branch ledger (50)": [(f"{api}/ledger/branches/{b}/?page_size=50", h) for _u, b, h in bosses],
+        "member ledger": [(f"{api}/ledger/members/{m}/", h) for _u, m, h in chosen],
+        "pledge detail": [(f"{api}/pledges/{pledges[m]}/", h) for _u, m, h in chosen if m in pledges],
+        "inbox": [(f"{api}/notifications/", h) for _u, _m, h in chosen],
+        "/me": [(f"{api}/me/", h) for _u, _m, h in chosen],
+        "public board": [(f"/u/{slug}/board/", {})],
+    }
+
+
+def unit_callers(slug: str) -> tuple[list, list, dict]:
+    """(user, member id) of every member with a login, (user, branch id) of branch secretaries,
+    and each member's pledge id in the current round."""
+    from accounts.models import User
+    from pledges.models import Pledge
+    from pledges.selectors import round_current
+    from tenants.models import Unit
+    from tenants.organization.models import Member, Organization
+    from tenants.services import unit_run
+
+    with unit_run(Unit.objects.get(slug=slug)):
+        members = list(Member.objects.filter(user_id__isnull=False).order_by("pk").values_list("user_id", "pk"))
+        secretaries = list(Organization.objects.filter(kind=Organization.Kind.BRANCH, secretary__user_id__isnull=False)
+                           .order_by("pk").values_list("secretary__user_id", "pk"))
+        round = round_current()
+        pledges = dict(Pledge.objects.filter(round=round, subject=Pledge.Subject.MEMBER).values_list("member_id", "pk"))
+    users = User.objects.in_bulk([u for u, _ in members] + [u for u, _ in secretaries])
+    return [(users[u], m) for u, m in members], [(users[u], b) for u, b in secretaries], pledges
+
+
+def main() -> None:
+    started = time.perf_counter()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--members", type=int, default=3000)
+    parser.add_argument("--branches", type=int, default=30)
+    parser.add_argument("--tokens", type=int, default=200, help="callers per endpoint")
+    parser.add_argument("--redis-url", help="the benchmark's own Redis database (default: database 10 of REDIS_URL's server)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+
+    import psycopg
+    import redis
+
+    base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jiannuo"))
+    admin_url = urlunparse(base._replace(path="/postgres"))
+    configured_redis = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    redis_url = args.redis_url or urlunparse(configured_redis._replace(path="/10"))
+    if urlparse(redis_url) == configured_redis:
+        raise SystemExit("the benchmark needs its own Redis database (it flushes it): pass another --redis-url")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    os.environ.update({
+        "DATABASE_URL": urlunparse(base._replace(path=f"/{BENCH_DB}")), "REDIS_URL": redis_url,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "DJANGO_DEBUG": "0", "LOG_LEVEL": "WARNING",
+        "JIANNUO_DEMO": "1",  # this process loads the demo county into the scratch database
+    })
+    os.environ["DJANGO_SETTINGS_MODULE"] = "jiannuo.settings.dev"
+    port = bench_pledges.free_port()
+    server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_settings", "DJANGO_SECURE_SSL_REDIRECT": "0", "JIANNUO_DEMO": "0",
+                  "HOST": "127.0.0.1", "PORT": str(port), "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT / "platform"), str(ROOT)])}
+    server_env.pop("DJANGO_DEBUG")
+    workdir = Path(tempfile.mkdtemp(prefix="jiannuo-bench-api-"))
+
+    import warnings
+
+    import django
+
+    warnings.filterwarnings("ignore", message="No directory at")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    server = None
+    try:
+        seeding = time.perf_counter()
+        seeded = bench_pledges.seed(members=args.members, branches=args.branches, today=timezone.localdate())
+        call_command("seed_demo", stdout=open(os.devnull, "w"))
+        connection.set_schema_to_public()
+        print(f"seeded the large unit '{bench_pledges.UNIT_SLUG}' ({seeded.members} members, {seeded.items} items, "
+              f"{seeded.records} records) and the demo county in {time.perf_counter() - seeding:.0f} s", flush=True)
+
+        units = {}
+        for slug in (bench_pledges.UNIT_SLUG, "hongxing"):
+            members, secretaries, pledges = unit_callers(slug)
+            units[slug] = scenarios_for(slug=slug, members=members, secretaries=secretaries, pledges=pledges, tokens=args.tokens)
+        baseline = [("/bench/baseline/", {})]
+        flat = {f"{slug} · {name}": requests for slug, scenarios in units.items() for name, requests in scenarios.items()}
+
+        from django.conf import settings
+
+        settings.ROOT_URLCONF = "bench_urls"  # the in-process query count sees the baseline too
+        query_counts = bench_pledges.queries_per_request({"baseline": baseline, **flat}, show=False)
+
+        server_log = workdir / "gunicorn.log"
+        server = bench_pledges.server_start(port=port, env=server_env, log_path=server_log)
+        for requests in [baseline, *flat.values()]:  # warm every worker and connection
+            wrk_run(port=port, requests=requests, seconds=1, connections=args.connections, threads=args.threads, workdir=workdir)
+        results, baselines = {}, []
+        for name, requests in flat.items():  # the baseline before each endpoint: ratios from neighbouring runs
+            baselines.append(wrk_run(port=port, requests=baseline, seconds=args.seconds / 2, connections=args.connections, threads=args.threads, workdir=workdir))
+            results[name] = wrk_run(port=port, requests=requests, seconds=args.seconds, connections=args.connections, threads=args.threads, workdir=workdir)
+            results[name]["baseline_rps"] = baselines[-1]["rps"]
+        rss = worker_rss_mb(server.pid)
+
+        print(f"\nwrk: {args.connections} keep-alive connections on {args.threads} threads, {args.seconds:g} s per endpoint; "
+              f"gunicorn {bench_pledges.gunicorn_workers()} workers x {os.environ.get('WEB_THREADS', '4')} threads (deploy/gunicorn.conf.py)")
+        mean_baseline = sum(b["rps"] for b in baselines) / len(baselines)
+        first = baselines[0]
+        print(f"  {'endpoint':<34} {'req/s':>8} {'x bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8} {'>10 s':>6} {'SQL/req':>8}")
+        print(f"  {'bare DRF, 20 rows, one query':<34} {mean_baseline:8.1f} {1.0:7.2f} {first['p50']:7.1f} {first['p99']:7.1f} {first['non2xx']:8d} {first['timeouts']:6d} {len(query_counts['baseline'].queries):8d}")
+        for name, r in results.items():
+            print(f"  {name:<34} {r['rps']:8.1f} {r['rps'] / r['baseline_rps']:7.2f} {r['p50']:7.1f} {r['p99']:7.1f} {r['non2xx']:8d} {r['timeouts']:6d} {len(query_counts[name].queries):8d}")
+        print(f"  (each ratio is to the baseline measured just before that endpoint; baseline range {min(b['rps'] for b in baselines):.0f}–{max(b['rps'] for b in baselines):.0f} req/s)")
+        print(f"  web worker memory after the run (RSS): {', '.join(f'{mb:.0f} MB' for mb in rss)}")
+        if any(r["non2xx"] or r["socket_errors"] for r in results.values()):
+            for name, r in results.items():
+                if r["non2xx"] or r["socket_errors"]:
+                    print(f"  {name}: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors")
+            raise SystemExit("some requests failed (see above and the gunicorn log)")
+    finally:
+        bench_pledges.server_stop(server)
+        connection.close()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        try:
+            redis.Redis.from_url(redis_url).flushdb()
+        except redis.RedisError as exc:
+            print(f"could not flush the benchmark's Redis database {redis_url}: {exc}", file=sys.stderr)
+    print(f"\ntotal run time {time.perf_counter() - started:.0f} s (gunicorn log: {workdir / 'gunicorn.log'})")
+
+
+if __name__ == "__main__":
+    main()
