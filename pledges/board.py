@@ -9,13 +9,17 @@ already switched to the unit's schema, so everything read here is this unit's.
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass, field
 from itertools import groupby
 
 import segno
+from django.core.cache import caches
+from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -36,6 +40,33 @@ class BoardGroup:
     items: int = 0
     closed: int = 0
     overdue: int = 0
+
+
+# A QR code scanned by a whole village must not rebuild the page each time: the rendered page is
+# kept per unit, round, organisation and language until something on it changes (every pledge
+# step and overdue detection call `board_changed`), and at most this long for what no step
+# records (a renamed organisation).
+BOARD_CACHE_SECONDS = 60
+
+
+def _store():
+    return caches["security"]  # plain keys: the unit's schema is named in each key explicitly
+
+
+def board_changed() -> None:
+    """Whatever the board shows may have changed in this unit: pages built before are not used
+    once the change is committed."""
+    schema = connection.schema_name
+    transaction.on_commit(lambda: _store().set(f"pledge-board-version:{schema}", time.time_ns(), timeout=None))
+
+
+def _cache_key(request: HttpRequest) -> str | None:
+    params = {name: request.GET.get(name, "") for name in ("round", "organization")}
+    if set(request.GET) - set(params) or any(v and not (v.isdigit() and len(v) < 12) for v in params.values()):
+        return None  # anything unusual is answered (or refused) without the cache
+    schema = connection.schema_name
+    version = _store().get(f"pledge-board-version:{schema}") or 0
+    return f"pledge-board:{schema}:{version}:{get_language()}:{params['round']}:{params['organization']}"
 
 
 # Up to this many published pledges the board is one page; above it (a unit of thousands of
@@ -71,6 +102,17 @@ def _groups(pledges: list[Pledge], tallies: dict[int, dict[str, int]]) -> list[B
 @require_safe
 @cache_control(public=True, max_age=60)
 def board_page(request: HttpRequest) -> HttpResponse:
+    key = _cache_key(request)
+    page = _store().get(key) if key else None
+    if page is not None:
+        return HttpResponse(page)
+    response = _board_render(request)
+    if key and response.status_code == 200:
+        _store().set(key, response.content, BOARD_CACHE_SECONDS)
+    return response
+
+
+def _board_render(request: HttpRequest) -> HttpResponse:
     round = round_asked(raw=request.GET.get("round"))
     context: dict = {"unit": request.unit, "round": round, "qr_url": reverse("pledge-board-qr")}
     if round is not None:

@@ -23,6 +23,7 @@ from notifications.services import notify
 from tenants.organization.models import Member, Organization
 
 from .models import Bulletin, Phase, Pledge, PledgeEvent, PledgeItem, Round
+from .board import board_changed
 from .selectors import members_without_record_in_month, round_current
 from .services import FULFIL_PHASES, rules_of
 
@@ -97,6 +98,7 @@ def overdue_detect(*, today: date, chunk: int = 200) -> int:
                 notify(recipient_ids=recipients, title=_("Overdue: %(item)s") % {"item": item.content[:60]},
                        body=_("Due on %(date)s and not closed out.") % {"date": item.due.isoformat()}, dedupe_key=f"overdue:{item.pk}:{item.due}")
             PledgeEvent.objects.bulk_create([PledgeEvent(pledge=item.pledge, item=item, action=PledgeEvent.Action.OVERDUE) for item in items])
+            board_changed()
             changed += len(items)
 
 

@@ -230,7 +230,7 @@ def _fresh_limits():
     from django.conf import settings
 
     store = redis.Redis.from_url(settings.TEST_REDIS_URL)
-    for pattern in ("*throttle_*", "*activation-*", "*login-failures-from:*"):
+    for pattern in ("*throttle_*", "*activation-*", "*login-failures-from:*", "*pledge-board*"):
         keys = list(store.scan_iter(match=pattern, count=1000))
         if keys:
             store.delete(*keys)

@@ -13,6 +13,7 @@ from notifications.services import notify
 from tenants.organization.caller import Caller
 from tenants.organization.models import Member
 
+from ..board import board_changed
 from ..models import Pledge, PledgeEvent, PledgeItem, Round
 from .policy import can_review, rules_of
 from .steps import PUBLISH_PHASES, REVIEW_PHASES, PledgeStep, check_phase, event_record, proposer_user_ids
@@ -121,6 +122,7 @@ def round_publish_approved(*, round: Round, who: Caller, today: date | None = No
         pledge.save(update_fields=["state", "published_at", "version", "updated_at"])
     ids = [p.pk for p in pledges]
     PledgeItem.objects.filter(pledge_id__in=ids, state=PledgeItem.State.PROPOSED).update(state=PledgeItem.State.IN_PROGRESS)
+    board_changed()
     PledgeEvent.objects.bulk_create(
         [PledgeEvent(pledge=p, action=PledgeEvent.Action.PUBLISH, actor=who.member, actor_user_id=who.user_id) for p in pledges]
     )

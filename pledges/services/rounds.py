@@ -11,6 +11,7 @@ from notifications.services import notify
 from tenants.organization.models import Member
 
 from ..attachments import ATTACHMENT_SIGNATURES
+from ..board import board_changed
 from ..models import ItemKind, PHASE_FIELDS, PledgeRules, Round
 from ..selectors import rules_current
 from .policy import rules_snapshot
@@ -109,4 +110,5 @@ def round_update(*, round: Round, theme: str | None = None, dates: dict[str, dat
             setattr(round, name, value)
     round.full_clean()
     round.save()
+    board_changed()  # the board names the round and follows its dates
     return round

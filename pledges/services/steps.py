@@ -20,6 +20,7 @@ from accounts.models import UnitRole
 from tenants.organization.caller import Caller
 from tenants.organization.models import Member
 
+from ..board import board_changed
 from ..models import Phase, Pledge, PledgeEvent, PledgeItem, Round
 
 ITEM_FIELDS = ("content", "area", "kind", "measures", "deadline", "expected_effect", "shortcoming")
@@ -126,6 +127,7 @@ class ItemStep:
 
 
 def event_record(pledge: Pledge, action: str, who: Caller | None, *, item: PledgeItem | None = None, comment: str = "", snapshot=None) -> PledgeEvent:
+    board_changed()  # every step is recorded here; the public board is rebuilt after it
     return PledgeEvent.objects.create(
         pledge=pledge, item=item, action=action, comment=comment, snapshot=snapshot,
         actor=who.member if who else None, actor_user_id=who.user_id if who else None,

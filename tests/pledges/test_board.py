@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 import segno
 from django.db import connection
-from django.test import Client
+from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,8 +23,8 @@ from tests.pledges.support import (
 )
 
 
-def board_of(unit_world, query: str = ""):
-    return Client().get(f"/u/{unit_world.unit.slug}/board/{query}")
+def board_of(unit_world, query: str = "", **headers):
+    return Client().get(f"/u/{unit_world.unit.slug}/board/{query}", **headers)
 
 
 def items_saying(*contents: str, corrections: int = 1) -> list[dict]:
@@ -179,7 +179,7 @@ def test_board_queries_do_not_grow_with_the_number_of_pledges(world, db):
     with CaptureQueriesContext(connection) as one:
         assert board_of(a).status_code == 200
 
-    with unit_run(a.unit):
+    with unit_run(a.unit), TestCase.captureOnCommitCallbacks(execute=True):  # committed: the board is rebuilt
         published_by_admins(a, round, user=a.other_member, items=items_saying("第二份承诺", "第二份第二项"))
         published_by_admins(a, round, user=a.secretary, items=items_saying("书记的承诺", "书记第二项", "书记第三项"))
 
@@ -204,3 +204,28 @@ def test_a_large_board_shows_one_organisation_at_a_time(world, db, monkeypatch):
     assert chosen.status_code == 200 and "A pledge item 1" in chosen.content.decode()
     for bad in (str(A.branch2_id), "abc", "99999999999999999999"):  # branch 2 has nothing published
         assert Client().get(f"/u/unit-a/board/?organization={bad}").status_code == 404
+
+
+
+def test_the_board_is_built_once_until_something_on_it_changes(world, db):
+    """A village scanning the QR code gets the kept page; a publication or a close-out shows at once."""
+    a = world["A"]
+    with unit_run(a.unit):
+        round = round_around_today()
+        pledge = published_pledge(a, round, items=items_saying("第一份承诺", "第一份第二项"))
+    first = board_of(a)
+    assert "第一份承诺" in first.content.decode()
+    with CaptureQueriesContext(connection) as kept:
+        again = board_of(a)
+    assert again.content == first.content
+    assert not any("pledges_" in q["sql"] for q in kept.captured_queries)  # nothing of the pledges was read again
+    english = board_of(a, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.content != first.content  # each language has its own page
+
+    with unit_run(a.unit), TestCase.captureOnCommitCallbacks(execute=True):
+        item = pledge.items.order_by("position").first()
+        services.record_add(item=item, who=who(a.member), text="完成", recorded_on=TODAY)
+        services.item_close(item=item, who=who(a.secretary), evidence="现场核实")
+    after = board_of(a).content.decode()
+    assert after != first.content.decode()
+    assert 'class="state state-closed"' in after and 'class="state state-closed"' not in first.content.decode()
