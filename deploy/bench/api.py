@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -133,20 +132,9 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 
-    import psycopg
-    import redis
-
-    base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jiannuo"))
-    admin_url = urlunparse(base._replace(path="/postgres"))
-    configured_redis = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    redis_url = args.redis_url or urlunparse(configured_redis._replace(path="/10"))
-    if urlparse(redis_url) == configured_redis:
-        raise SystemExit("the benchmark needs its own Redis database (it flushes it): pass another --redis-url")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    admin_url, db_url, redis_url = bench_pledges.scratch_create(db_name=BENCH_DB, redis_arg=args.redis_url)
     os.environ.update({
-        "DATABASE_URL": urlunparse(base._replace(path=f"/{BENCH_DB}")), "REDIS_URL": redis_url,
+        "DATABASE_URL": db_url, "REDIS_URL": redis_url,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "DJANGO_DEBUG": "0", "LOG_LEVEL": "WARNING",
         "JIANNUO_DEMO": "1",  # this process loads the demo county into the scratch database
     })
@@ -217,12 +205,7 @@ def main() -> None:
     finally:
         bench_pledges.server_stop(server)
         connection.close()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        try:
-            redis.Redis.from_url(redis_url).flushdb()
-        except redis.RedisError as exc:
-            print(f"could not flush the benchmark's Redis database {redis_url}: {exc}", file=sys.stderr)
+        bench_pledges.scratch_drop(admin_url=admin_url, db_name=BENCH_DB, redis_url=redis_url)
     print(f"\ntotal run time {time.perf_counter() - started:.0f} s (gunicorn log: {workdir / 'gunicorn.log'})")
 
 

@@ -566,6 +566,37 @@ def bench_api(*, port: int, args, query_counts: dict[str, QueryLog], scenarios: 
         raise SystemExit("some requests failed (see above)")
 
 
+# ------------------------------------------------------------------ scratch database and Redis
+
+def scratch_create(*, db_name: str, redis_arg: str | None) -> tuple[str, str, str]:
+    """A fresh database on the configured server and the benchmark's own Redis database:
+    (admin URL, database URL, Redis URL)."""
+    import psycopg
+
+    base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jiannuo"))
+    admin_url = urlunparse(base._replace(path="/postgres"))
+    configured_redis = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    redis_url = redis_arg or urlunparse(configured_redis._replace(path="/10"))
+    if urlparse(redis_url) == configured_redis:
+        raise SystemExit("the benchmark needs its own Redis database (it flushes it): pass another --redis-url")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {db_name}")
+    return admin_url, urlunparse(base._replace(path=f"/{db_name}")), redis_url
+
+
+def scratch_drop(*, admin_url: str, db_name: str, redis_url: str) -> None:
+    import psycopg
+    import redis
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+    try:
+        redis.Redis.from_url(redis_url).flushdb()
+    except redis.RedisError as exc:
+        print(f"could not flush the benchmark's Redis database {redis_url}: {exc}", file=sys.stderr)
+
+
 # ------------------------------------------------------------------ main
 
 def main() -> None:
@@ -584,21 +615,10 @@ def main() -> None:
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one request per scenario")
     args = parser.parse_args()
 
-    import psycopg
-    import redis
-
-    base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jiannuo"))
-    admin_url = urlunparse(base._replace(path="/postgres"))
-    configured_redis = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    redis_url = args.redis_url or urlunparse(configured_redis._replace(path="/10"))
-    if urlparse(redis_url) == configured_redis:
-        raise SystemExit("the benchmark needs its own Redis database (it flushes it): pass another --redis-url")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    admin_url, db_url, redis_url = scratch_create(db_name=BENCH_DB, redis_arg=args.redis_url)
     secret_key = secrets.token_urlsafe(64)  # shared with gunicorn: the tokens made here must verify there
     os.environ.update({
-        "DATABASE_URL": urlunparse(base._replace(path=f"/{BENCH_DB}")), "REDIS_URL": redis_url,
+        "DATABASE_URL": db_url, "REDIS_URL": redis_url,
         "DJANGO_SECRET_KEY": secret_key, "DJANGO_DEBUG": "0", "LOG_LEVEL": "WARNING",
     })
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiannuo.settings.dev")
@@ -651,12 +671,7 @@ def main() -> None:
     finally:
         server_stop(server)
         connection.close()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        try:
-            redis.Redis.from_url(redis_url).flushdb()
-        except redis.RedisError as exc:
-            print(f"could not flush the benchmark's Redis database {redis_url}: {exc}", file=sys.stderr)
+        scratch_drop(admin_url=admin_url, db_name=BENCH_DB, redis_url=redis_url)
     print(f"\ntotal run time {time.perf_counter() - started:.0f} s (gunicorn log: {log_dir / 'gunicorn.log'})")
 
 

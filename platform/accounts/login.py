@@ -43,8 +43,12 @@ def login_key(request, credentials: dict | None) -> str:
     login = str((credentials or {}).get("username") or "").strip()[:150]
     if not login or "\x00" in login:
         return ""
-    user = User.objects.filter(phone=login).only("username").first() or User.objects.filter(username=login).only("username").first()
-    return user.username if user is not None else login
+    # Axes asks several times per sign-in: look the account up once per request.
+    known = _django_request(request).__dict__.setdefault("_jiannuo_login_keys", {}) if request is not None else {}
+    if login not in known:
+        user = User.objects.filter(phone=login).only("username").first() or User.objects.filter(username=login).only("username").first()
+        known[login] = user.username if user is not None else login
+    return known[login]
 
 
 def account_locked(*, request, user: User) -> bool:
