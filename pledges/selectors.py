@@ -84,14 +84,6 @@ def is_involved(*, pledge: Pledge, who: Caller, co_member_ids: set[int] | frozen
     )
 
 
-def pledge_list_for_api(*, who: Caller) -> QuerySet[Pledge]:
-    return pledge_list_visible_to(who=who).annotate(
-        item_count=Count("items", distinct=True),
-        closed_count=Count("items", filter=Q(items__state=PledgeItem.State.CLOSED), distinct=True),
-        overdue_count=Count("items", filter=Q(items__state=PledgeItem.State.OVERDUE), distinct=True),
-    )
-
-
 def pledge_detail(*, who: Caller) -> QuerySet[Pledge]:
     return pledge_list_visible_to(who=who).prefetch_related(
         Prefetch("items", queryset=PledgeItem.objects.select_related("closed_by").prefetch_related("close_attachments")),

@@ -28,14 +28,12 @@ def jurisdiction_ids_below(*, roots: QuerySet | Iterable[int]) -> RawSQL:
     )
 
 
-def jurisdiction_ids_above(*, jurisdiction_id: int) -> RawSQL:
-    """The jurisdiction and every one above it, up to its province."""
+def jurisdiction_ids_above_sql(start: str) -> str:
+    """SQL of the ids of the jurisdiction `start` (an SQL expression: a placeholder, or a column
+    of an outer query) and of every one above it, up to its province."""
     table = Jurisdiction._meta.db_table
-    return RawSQL(
-        f"WITH RECURSIVE above(id, parent_id) AS (SELECT id, parent_id FROM {table} WHERE id = %s "
-        f"UNION SELECT j.id, j.parent_id FROM {table} j JOIN above a ON j.id = a.parent_id) SELECT id FROM above",
-        (jurisdiction_id,),
-    )
+    return (f"WITH RECURSIVE above(id, parent_id) AS (SELECT id, parent_id FROM {table} WHERE id = {start} "
+            f"UNION SELECT j.id, j.parent_id FROM {table} j JOIN above a ON j.id = a.parent_id) SELECT id FROM above")
 
 
 def jurisdictions_below(*, roots: QuerySet | Iterable[int]) -> QuerySet[Jurisdiction]:

@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from accounts.access import unit_access_for
-from accounts.authentication import authenticate_bearer
+from accounts.access import access_decide, unit_route
+from accounts.authentication import bearer_accept, bearer_token, bearer_user_id
 from audit.context import acting
 from tenants.api.errors import error_message, error_response
 from tenants.markers import is_public_view
@@ -50,6 +50,10 @@ class PublicSchemaMiddleware:
 
 
 class UnitRoutingMiddleware:
+    """One query of the public schema decides a unit request: the unit, the caller's roles in
+    it, any jurisdiction role above it and, for a bearer token, the token's owner
+    (accounts.access.unit_route). Only a caller admitted there moves the connection on."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -60,14 +64,40 @@ class UnitRoutingMiddleware:
         if match is None:
             return self.get_response(request)
         request.is_api = bool(match["api"])
-        unit = Unit.objects.filter(slug=match["slug"]).first()
+        token = token_error = None
+        if request.is_api:
+            try:
+                token = bearer_token(request)
+            except Exception as exc:  # invalid or expired: answered below, once the unit is known to exist
+                token_error = exc
+        if token is not None:
+            try:
+                user_id = bearer_user_id(token)
+            except Exception as exc:
+                token, token_error = None, exc
+        if token is not None:
+            route = unit_route(slug=match["slug"], user_id=user_id, with_user=True)
+        else:
+            user = request.user
+            route = unit_route(slug=match["slug"], user_id=user.pk if user.is_authenticated else None)
+        unit = route.unit if route is not None else None
         if unit is None or unit.status == Unit.Status.SUSPENDED:
             return self._deny(request, 404)
         if not unit.is_active:
             response = error_response(503, "unit_unavailable", _("This unit is being set up or upgraded. Try again in a minute."), request=request)
             response["Retry-After"] = "60"
             return response
+        if token is not None:
+            try:
+                route_user = bearer_accept(request, token, route.user)[0]
+            except Exception as exc:
+                token_error = exc
+        if token_error is not None:
+            response = error_response(401, "not_authenticated", error_message(token_error), request=request)
+            response["WWW-Authenticate"] = 'Bearer realm="api"'
+            return response
         request.unit = unit
+        request._route = (route_user if token is not None else request.user, route)
         request.urlconf = _unit_urlconf()(unit.slug)
         return self.get_response(request)
 
@@ -75,17 +105,8 @@ class UnitRoutingMiddleware:
         if request.unit is None:
             return None
         view_kwargs.pop("unit", None)  # the unit travels as request.unit
-        user = request.user
-        if request.is_api:
-            try:
-                bearer = authenticate_bearer(request)
-            except Exception as exc:  # invalid or expired token
-                response = error_response(401, "not_authenticated", error_message(exc), request=request)
-                response["WWW-Authenticate"] = 'Bearer realm="api"'
-                return response
-            if bearer is not None:
-                user = bearer[0]
-        request.unit_access = unit_access_for(user, request.unit)
+        user, route = request._route
+        request.unit_access = access_decide(user, route.roles, route.oversees)
         if request.unit_access is None and not is_public_view(view_func):
             if not user.is_authenticated:
                 if request.is_api:

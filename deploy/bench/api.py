@@ -118,6 +118,46 @@ def unit_callers(slug: str) -> tuple[list, list, dict]:
     return [(users[u], m) for u, m in members], [(users[u], b) for u, b in secretaries], pledges
 
 
+def profile_in_process(scenarios: dict[str, list], query_counts: dict, *, repeats: int = 200) -> None:
+    """CPU milliseconds per request through the whole Django stack (no server, no network
+    parsing), then a pyinstrument profile of the costliest endpoint."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def call(path, headers):
+        extra = {"HTTP_AUTHORIZATION": headers["Authorization"]} if "Authorization" in headers else {}
+        return client.get(path, **extra)
+
+    costs = {}
+    for name, requests in scenarios.items():
+        for path, headers in requests[:20]:  # warm
+            call(path, headers)
+        cpu = time.process_time()
+        for i in range(repeats):
+            call(*requests[i % len(requests)])
+        costs[name] = (time.process_time() - cpu) * 1000 / repeats
+    connection.set_schema_to_public()
+    print(f"\nin-process CPU per request ({repeats} requests each, test client):")
+    print(f"  {'endpoint':<34} {'ms':>6} {'x bare':>7} {'SQL':>4}")
+    for name, ms in costs.items():
+        print(f"  {name:<34} {ms:6.2f} {costs['baseline'] / ms:7.2f} {len(query_counts[name].queries):4d}")
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        print("(pip install pyinstrument for the profile of the costliest endpoint)")
+        return
+    worst = max((n for n in costs if n != "baseline"), key=costs.get)
+    profiler = Profiler(interval=0.001)
+    with profiler:
+        for i in range(repeats // 4):
+            call(*scenarios[worst][i % len(scenarios[worst])])
+    connection.set_schema_to_public()
+    print(f"\nprofile of '{worst}':")
+    print(profiler.output_text(unicode=True, color=False, show_all=False, flat=True)[:6000])
+
+
 def main() -> None:
     started = time.perf_counter()
     parser = argparse.ArgumentParser()
@@ -128,11 +168,17 @@ def main() -> None:
     parser.add_argument("--branches", type=int, default=30)
     parser.add_argument("--tokens", type=int, default=200, help="callers per endpoint")
     parser.add_argument("--redis-url", help="the benchmark's own Redis database (default: database 10 of REDIS_URL's server)")
+    parser.add_argument("--profile", action="store_true",
+                        help="no server, no wrk: each endpoint's in-process cost per request (test client), the heaviest in pyinstrument")
+    parser.add_argument("--only", default="", help="only the endpoints whose name contains this")
+    parser.add_argument("--show-queries", action="store_true", help="print each endpoint's SQL")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database and reuse it next time (for --profile)")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.profile:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 
-    admin_url, db_url, redis_url = bench_pledges.scratch_create(db_name=BENCH_DB, redis_arg=args.redis_url)
+    reuse = args.keep and bench_pledges.scratch_exists(db_name=BENCH_DB)
+    admin_url, db_url, redis_url = bench_pledges.scratch_create(db_name=BENCH_DB, redis_arg=args.redis_url, reuse=reuse)
     os.environ.update({
         "DATABASE_URL": db_url, "REDIS_URL": redis_url,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "DJANGO_DEBUG": "0", "LOG_LEVEL": "WARNING",
@@ -157,24 +203,29 @@ def main() -> None:
 
     server = None
     try:
-        seeding = time.perf_counter()
-        seeded = bench_pledges.seed(members=args.members, branches=args.branches, today=timezone.localdate())
-        call_command("seed_demo", stdout=open(os.devnull, "w"))
-        connection.set_schema_to_public()
-        print(f"seeded the large unit '{bench_pledges.UNIT_SLUG}' ({seeded.members} members, {seeded.items} items, "
-              f"{seeded.records} records) and the demo county in {time.perf_counter() - seeding:.0f} s", flush=True)
+        if not reuse:
+            seeding = time.perf_counter()
+            seeded = bench_pledges.seed(members=args.members, branches=args.branches, today=timezone.localdate())
+            call_command("seed_demo", stdout=open(os.devnull, "w"))
+            connection.set_schema_to_public()
+            print(f"seeded the large unit '{bench_pledges.UNIT_SLUG}' ({seeded.members} members, {seeded.items} items, "
+                  f"{seeded.records} records) and the demo county in {time.perf_counter() - seeding:.0f} s", flush=True)
 
         units = {}
         for slug in (bench_pledges.UNIT_SLUG, "hongxing"):
             members, secretaries, pledges = unit_callers(slug)
             units[slug] = scenarios_for(slug=slug, members=members, secretaries=secretaries, pledges=pledges, tokens=args.tokens)
         baseline = [("/bench/baseline/", {})]
-        flat = {f"{slug} · {name}": requests for slug, scenarios in units.items() for name, requests in scenarios.items()}
+        flat = {f"{slug} · {name}": requests for slug, scenarios in units.items() for name, requests in scenarios.items()
+                if args.only in f"{slug} · {name}"}
 
         from django.conf import settings
 
         settings.ROOT_URLCONF = "bench_urls"  # the in-process query count sees the baseline too
-        query_counts = bench_pledges.queries_per_request({"baseline": baseline, **flat}, show=False)
+        query_counts = bench_pledges.queries_per_request({"baseline": baseline, **flat}, show=args.show_queries)
+        if args.profile:
+            profile_in_process({"baseline": baseline, **flat}, query_counts)
+            return
 
         server_log = workdir / "gunicorn.log"
         server = bench_pledges.server_start(port=port, env=server_env, log_path=server_log)
@@ -205,7 +256,8 @@ def main() -> None:
     finally:
         bench_pledges.server_stop(server)
         connection.close()
-        bench_pledges.scratch_drop(admin_url=admin_url, db_name=BENCH_DB, redis_url=redis_url)
+        if not args.keep:
+            bench_pledges.scratch_drop(admin_url=admin_url, db_name=BENCH_DB, redis_url=redis_url)
     print(f"\ntotal run time {time.perf_counter() - started:.0f} s (gunicorn log: {workdir / 'gunicorn.log'})")
 
 

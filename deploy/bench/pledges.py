@@ -568,9 +568,17 @@ def bench_api(*, port: int, args, query_counts: dict[str, QueryLog], scenarios: 
 
 # ------------------------------------------------------------------ scratch database and Redis
 
-def scratch_create(*, db_name: str, redis_arg: str | None) -> tuple[str, str, str]:
+def scratch_exists(*, db_name: str) -> bool:
+    import psycopg
+
+    base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jiannuo"))
+    with psycopg.connect(urlunparse(base._replace(path="/postgres")), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone() is not None
+
+
+def scratch_create(*, db_name: str, redis_arg: str | None, reuse: bool = False) -> tuple[str, str, str]:
     """A fresh database on the configured server and the benchmark's own Redis database:
-    (admin URL, database URL, Redis URL)."""
+    (admin URL, database URL, Redis URL). With `reuse` the existing one is kept as it is."""
     import psycopg
 
     base = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jiannuo"))
@@ -579,9 +587,10 @@ def scratch_create(*, db_name: str, redis_arg: str | None) -> tuple[str, str, st
     redis_url = redis_arg or urlunparse(configured_redis._replace(path="/10"))
     if urlparse(redis_url) == configured_redis:
         raise SystemExit("the benchmark needs its own Redis database (it flushes it): pass another --redis-url")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {db_name}")
+    if not reuse:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {db_name}")
     return admin_url, urlunparse(base._replace(path=f"/{db_name}")), redis_url
 
 

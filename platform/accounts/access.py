@@ -5,11 +5,13 @@ not belong to the unit never causes a single query in it.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 
-from tenants.hierarchy import jurisdiction_ids_above, units_below
+from tenants.hierarchy import jurisdiction_ids_above_sql, units_below
 
 from .models import JurisdictionRole, UnitRole
 
@@ -31,16 +33,66 @@ class UnitAccess:
         return self.roles == {self.VIEWER}
 
 
-def unit_access_for(user, unit) -> UnitAccess | None:
-    """None when the user may not enter the unit at all."""
+def access_decide(user, roles, oversees: bool) -> UnitAccess | None:
+    """The access of a user with these unit roles (and a jurisdiction role above the unit, or not)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
         return UnitAccess(user.pk, frozenset({UnitAccess.OPERATOR}))
-    roles = set(UnitRole.objects.filter(user=user, unit=unit).values_list("role", flat=True))
-    if not roles and JurisdictionRole.objects.filter(user=user, jurisdiction_id__in=jurisdiction_ids_above(jurisdiction_id=unit.county_id)).exists():
+    if not roles and oversees:
         roles = {UnitAccess.VIEWER}
     return UnitAccess(user.pk, frozenset(roles)) if roles else None
+
+
+@dataclass(frozen=True)
+class Route:
+    unit: object  # tenants.models.Unit
+    roles: frozenset[str]
+    oversees: bool  # a jurisdiction role of the caller's is above the unit
+    user: object = None  # the caller's account, when it was asked for
+
+
+@functools.cache
+def _route_sql(with_user: bool) -> tuple[str, list[str], list[str]]:
+    from tenants.models import Unit
+
+    from .models import User
+
+    unit_fields = [f.attname for f in Unit._meta.concrete_fields]
+    user_fields = [f.attname for f in User._meta.concrete_fields] if with_user else []
+    columns = [f'u."{name}"' for name in unit_fields] + [f'usr."{name}"' for name in user_fields]
+    sql = (
+        f"SELECT {', '.join(columns)}, "
+        f"ARRAY(SELECT r.role FROM {UnitRole._meta.db_table} r WHERE r.unit_id = u.id AND r.user_id = %(user)s), "
+        f"EXISTS (SELECT 1 FROM {JurisdictionRole._meta.db_table} jr WHERE jr.user_id = %(user)s "
+        f"AND jr.jurisdiction_id IN ({jurisdiction_ids_above_sql('u.county_id')})) "
+        f"FROM {Unit._meta.db_table} u "
+        + (f"LEFT JOIN {User._meta.db_table} usr ON usr.id = %(user)s " if with_user else "")
+        + "WHERE u.slug = %(slug)s"
+    )
+    return sql, unit_fields, user_fields
+
+
+def unit_route(*, slug: str, user_id: int | None, with_user: bool = False) -> Route | None:
+    """Everything routing needs, in one query of the public schema: the unit named in the
+    path, the caller's roles in it, whether they oversee it from a jurisdiction above, and
+    (with_user) the caller's own account. Read fresh on every request, so a role taken
+    away, a suspension or a unit being migrated counts at once. None: no such unit."""
+    from tenants.models import Unit
+
+    from .models import User
+
+    sql, unit_fields, user_fields = _route_sql(with_user)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"slug": slug, "user": user_id})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n, m = len(unit_fields), len(user_fields)
+    unit = Unit.from_db(connection.alias, unit_fields, row[:n])
+    user_row = row[n:n + m]
+    user = User.from_db(connection.alias, user_fields, user_row) if with_user and user_row[0] is not None else None
+    return Route(unit=unit, roles=frozenset(row[n + m]), oversees=row[n + m + 1], user=user)
 
 
 def units_overseen_by(user):

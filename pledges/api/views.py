@@ -18,14 +18,16 @@ from rest_framework.views import APIView
 
 from tenants.api.filters import FilterSet, IdFilter, parse_id
 from tenants.api.idempotency import IdempotentPostMixin
+from tenants.api.pagination import CountedApart
 from tenants.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
 from tenants.organization.models import Member
 from tenants.organization.selectors import member_list_for, organization_list
 
 from .. import selectors, services
-from ..ledger import ledger_workbook, records_by_item
+from ..ledger import ledger_workbook
 from ..letter import pledge_letter_pdf
 from ..models import PHASE_FIELDS, Pledge, PledgeItem, Round
+from . import rows
 from . import serializers as s
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -164,7 +166,12 @@ class PledgeList(CallerMixin, generics.ListCreateAPIView):
         return s.PledgeCreateSerializer if self.request.method == "POST" else s.PledgeListSerializer
 
     def scoped_queryset(self, caller):
-        return selectors.pledge_list_for_api(who=caller).order_by("organization__sort_order", "organization_id", "member__name", "id")
+        return selectors.pledge_list_visible_to(who=caller).order_by("organization__sort_order", "organization_id", "member__name", "id")
+
+    def list(self, request, *args, **kwargs):
+        pledges = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(CountedApart(pledges.values(*rows.PLEDGE_COLUMNS), pledges))
+        return self.get_paginated_response(rows.pledge_rows(page))
 
     @extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeDetailSerializer})
     def post(self, request):
@@ -468,15 +475,16 @@ class MemberLedger(LedgerMixin, APIView):
         member, round = self.member(pk), self.round()
         items = list(selectors.ledger_items(round=round, member=member).prefetch_related("close_attachments"))
         records = list(selectors.ledger_records(items=selectors.ledger_items(round=round, member=member)).prefetch_related("attachments"))
-        by_item = records_by_item(records)
         context = {"request": request}
+        by_item: dict[int, list] = {}
+        for record in s.RecordSerializer(records, many=True, context=context).data:  # one serializer for all: built once
+            by_item.setdefault(record["item"], []).append(record)
         body = {
             "member": {"id": member.pk, "name": member.name, "branch": member.branch.name, "post": member.post},
             "round": {"id": round.pk, "year": round.year, "theme": round.theme},
             "items": [
-                {**s.ItemSerializer(item, context=context).data, "pledge": item.pledge_id, "subject": item.pledge.subject,
-                 "records": s.RecordSerializer(by_item.get(item.pk, []), many=True, context=context).data}
-                for item in items
+                {**data, "pledge": item.pledge_id, "subject": item.pledge.subject, "records": by_item.get(item.pk, [])}
+                for item, data in zip(items, s.ItemSerializer(items, many=True, context=context).data)
             ],
         }
         return Response(body)
@@ -513,8 +521,8 @@ class BranchLedger(LedgerMixin, generics.GenericAPIView):
                                            "fields": {"state": [_("Choose one of: %(states)s.") % {"states": ", ".join(PledgeItem.State.values)}]}}},
                                 status=status.HTTP_400_BAD_REQUEST)
             items = items.filter(state=state)
-        page = self.paginate_queryset(items)
-        return self.get_paginated_response(s.ItemRowSerializer(page, many=True).data)
+        page = self.paginate_queryset(CountedApart(items.values(*rows.ITEM_COLUMNS), items))
+        return self.get_paginated_response(rows.item_rows(page))
 
 
 class BranchLedgerExport(BranchLedger):

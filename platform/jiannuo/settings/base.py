@@ -68,9 +68,10 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_BASE_SCHEMA = "unit_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
-# Never TENANT_LIMIT_SET_CALLS: with it a rolled-back savepoint can leave the
-# connection on another unit's search_path (django-tenants issue tracker).
-TENANT_LIMIT_SET_CALLS = False
+# SET search_path once per schema switch, not before every query. Safe because the backend
+# forgets the value on every rollback and savepoint rollback (a rolled-back SET is undone by
+# PostgreSQL); tests/tenants/test_search_path.py holds it to that.
+TENANT_LIMIT_SET_CALLS = True
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -211,6 +212,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["tenants.api.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_PAGINATION_CLASS": "tenants.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

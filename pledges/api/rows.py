@@ -1,0 +1,80 @@
+"""Fast read paths: list rows built from `.values()` instead of model instances and
+ModelSerializers, for the lists members and secretaries open most. Each builder produces
+exactly what the serializer named beside it produces (tests/pledges/test_rows.py compares
+them); the serializers stay the documented shape in the OpenAPI schema."""
+from __future__ import annotations
+
+from collections import Counter
+
+from rest_framework import serializers
+
+from ..models import PledgeItem
+
+# One instance each: their to_representation formats as the serializers do (time zone, ISO).
+_datetime = serializers.DateTimeField()
+_date = serializers.DateField()
+
+
+def _dt(value):
+    return None if value is None else _datetime.to_representation(value)
+
+
+def _d(value):
+    return None if value is None else _date.to_representation(value)
+
+
+def _named(pk, name):
+    return None if pk is None else {"id": pk, "name": name}
+
+
+# ------------------------------------------------------------------ pledges (PledgeListSerializer)
+
+PLEDGE_COLUMNS = (
+    "id", "round_id", "round__theme", "subject", "member_id", "member__name", "organization_id", "organization__name",
+    "title", "state", "version", "submitted_at", "approved_at", "published_at", "updated_at",
+)
+
+
+def pledge_rows(pledges) -> list[dict]:
+    """PledgeListSerializer's output for a page of `pledges.values(*PLEDGE_COLUMNS)`, with
+    the item counts from one grouped read of the page's items."""
+    pledges = list(pledges)
+    counts: dict[int, Counter] = {}
+    for pledge_id, state in PledgeItem.objects.filter(pledge_id__in=[p["id"] for p in pledges]).values_list("pledge_id", "state"):
+        counts.setdefault(pledge_id, Counter())[state] += 1
+    rows = []
+    for p in pledges:
+        by_state = counts.get(p["id"], Counter())
+        rows.append({
+            "id": p["id"], "round": p["round_id"], "round_theme": p["round__theme"], "subject": p["subject"],
+            "member": _named(p["member_id"], p["member__name"]),
+            "organization": _named(p["organization_id"], p["organization__name"]),
+            "title": p["title"], "state": p["state"], "version": p["version"],
+            "item_count": sum(by_state.values()), "closed_count": by_state[PledgeItem.State.CLOSED],
+            "overdue_count": by_state[PledgeItem.State.OVERDUE],
+            "submitted_at": _dt(p["submitted_at"]), "approved_at": _dt(p["approved_at"]),
+            "published_at": _dt(p["published_at"]), "updated_at": _dt(p["updated_at"]),
+        })
+    return rows
+
+
+# ------------------------------------------------------------------ items (ItemRowSerializer)
+
+ITEM_COLUMNS = (
+    "id", "pledge_id", "pledge__state", "pledge__subject", "pledge__member_id", "pledge__member__name",
+    "pledge__organization_id", "pledge__organization__name", "content", "area", "kind", "measures", "deadline",
+    "expected_effect", "shortcoming", "state", "rectify_by", "record_count", "last_record_on", "closed_at", "closed_by__name",
+)
+
+
+def item_rows(items) -> list[dict]:
+    """ItemRowSerializer's output (everything, as for the item's overseers) for `items.values(*ITEM_COLUMNS)`."""
+    return [{
+        "id": i["id"], "pledge": i["pledge_id"], "pledge_state": i["pledge__state"], "subject": i["pledge__subject"],
+        "member": _named(i["pledge__member_id"], i["pledge__member__name"]),
+        "organization": _named(i["pledge__organization_id"], i["pledge__organization__name"]),
+        "content": i["content"], "area": i["area"], "kind": i["kind"], "measures": i["measures"], "deadline": _d(i["deadline"]),
+        "expected_effect": i["expected_effect"], "shortcoming": i["shortcoming"], "state": i["state"],
+        "rectify_by": _d(i["rectify_by"]), "record_count": i["record_count"], "last_record_on": _d(i["last_record_on"]),
+        "closed_at": _dt(i["closed_at"]), "closed_by_name": i["closed_by__name"],
+    } for i in items]
