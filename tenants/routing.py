@@ -11,15 +11,15 @@ from __future__ import annotations
 import functools
 import re
 
+from accounts.access import access_decide, unit_route
+from accounts.authentication import bearer_accept, bearer_token, bearer_user_id
+from audit.context import acting
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from accounts.access import access_decide, unit_route
-from accounts.authentication import bearer_accept, bearer_token, bearer_user_id
-from audit.context import acting
 from tenants.api.errors import error_message, error_response
 from tenants.markers import is_public_view
 from tenants.models import Unit

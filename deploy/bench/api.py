@@ -46,7 +46,7 @@ def wrk_run(*, port: int, requests: list[tuple[str, dict]], seconds: float, conn
     script = workdir / f"wrk-{secrets.token_hex(4)}.lua"
     script.write_text("\n".join(lines))
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, check=True,
     ).stdout
 

@@ -1,17 +1,18 @@
 """The caller's in-app inbox in this unit."""
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from drf_spectacular.utils import extend_schema
 
+from tenants.api.serializers import ModelSerializer
 from tenants.api.units import UnitScopedMixin
 
 from ..models import Notification
 from ..selectors import inbox_of
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "title", "body", "created_at", "read_at"]

@@ -4,16 +4,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from tenants.api.serializers import ModelSerializer
 from tenants.organization.models import Member, Organization
 
+from ..models import (
+    PHASE_FIELDS,
+    Area,
+    Attachment,
+    ItemKind,
+    Pledge,
+    PledgeEvent,
+    PledgeItem,
+    PledgeRules,
+    ProgressRecord,
+    Round,
+)
 from ..selectors import is_involved
-from ..models import PHASE_FIELDS, Area, Attachment, ItemKind, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
 
 MAX_ITEMS = 20
 MAX_FILES = 20
 
 
-class RulesSerializer(serializers.ModelSerializer):
+class RulesSerializer(ModelSerializer):
     class Meta:
         model = PledgeRules
         exclude = ["id"]
@@ -21,7 +33,7 @@ class RulesSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class RoundSerializer(serializers.ModelSerializer):
+class RoundSerializer(ModelSerializer):
     phase = serializers.SerializerMethodField()
     pledge_count = serializers.IntegerField(read_only=True, default=None)
 
@@ -66,7 +78,7 @@ def file_url(request, attachment: Attachment) -> str:
     return f"/u/{request.unit.slug}/files/{attachment.file.name}" if request is not None else attachment.file.name
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -77,7 +89,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return file_url(self.context.get("request"), attachment)
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class ItemSerializer(ModelSerializer):
     closed_by_name = serializers.CharField(source="closed_by.name", read_only=True, default=None)
     close_attachments = AttachmentSerializer(many=True, read_only=True)
 
@@ -93,7 +105,7 @@ class ItemSerializer(serializers.ModelSerializer):
 PRIVATE_ITEM_FIELDS = ("shortcoming", "review_comment", "close_evidence", "close_attachments")
 
 
-class ItemRowSerializer(serializers.ModelSerializer):
+class ItemRowSerializer(ModelSerializer):
     """An item in lists and ledgers, with its pledge's subject. Callers not involved in the
     pledge (see `selectors.is_involved`) do not get its shortcoming."""
 
@@ -120,7 +132,7 @@ class ItemRowSerializer(serializers.ModelSerializer):
         ]
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     actor_name = serializers.CharField(source="actor.name", read_only=True, default=None)
 
     class Meta:
@@ -128,7 +140,7 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "action", "item", "actor", "actor_name", "comment", "snapshot", "created_at"]
 
 
-class PledgeListSerializer(serializers.ModelSerializer):
+class PledgeListSerializer(ModelSerializer):
     member = NamedSerializer(allow_null=True)
     organization = NamedSerializer()
     round_theme = serializers.CharField(source="round.theme")
@@ -223,7 +235,7 @@ class RedoSerializer(VersionSerializer):
     comment = serializers.CharField(max_length=2000)
 
 
-class RecordSerializer(serializers.ModelSerializer):
+class RecordSerializer(ModelSerializer):
     author_name = serializers.CharField(source="author.name", read_only=True, default=None)
     attachments = AttachmentSerializer(many=True, read_only=True)
 

@@ -9,12 +9,11 @@ awkward one: a view that really must override `get_queryset` says so with
 """
 from __future__ import annotations
 
-from rest_framework import permissions
-from django.utils.translation import gettext_lazy as _
-
-from django.utils.functional import cached_property
-
 from accounts.access import UnitAccess
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions
+
 from tenants.organization.caller import Caller, caller_from_access
 
 

@@ -1,12 +1,13 @@
 from rest_framework import generics, serializers
 
+from tenants.api.serializers import ModelSerializer
 from tenants.api.units import UnitAdminOnly, UnitScopedMixin
 
 from ..models import AuditEntry
 from ..selectors import audit_trail
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(ModelSerializer):
     class Meta:
         model = AuditEntry
         fields = ["id", "at", "actor_id", "actor_label", "action", "model", "object_id", "object_repr", "before", "after"]

@@ -9,20 +9,26 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pledges.models import PHASE_FIELDS
+from tenants.api.serializers import ModelSerializer
 from tenants.models import Jurisdiction, Unit
 
 from ..models import Campaign, CampaignLaunch
-from ..selectors import campaign_launches, campaigns_visible_to, jurisdictions_visible_to, units_overseen_by
+from ..selectors import (
+    campaign_launches,
+    campaigns_visible_to,
+    jurisdictions_visible_to,
+    units_overseen_by,
+)
 from ..services import campaign_create, campaign_launch
 
 
-class JurisdictionSerializer(serializers.ModelSerializer):
+class JurisdictionSerializer(ModelSerializer):
     class Meta:
         model = Jurisdiction
         fields = ["id", "name", "code", "level", "parent"]
 
 
-class OverseenUnitSerializer(serializers.ModelSerializer):
+class OverseenUnitSerializer(ModelSerializer):
     county = serializers.CharField(source="county.name")
     members = serializers.IntegerField(source="figures.members", default=0)
     active_members = serializers.IntegerField(source="figures.active_members", default=0)
@@ -102,7 +108,7 @@ class Rollup(APIView):
         return Response({"units": units.count(), **{k: v or 0 for k, v in totals.items()}})
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(ModelSerializer):
     launched_units = serializers.SerializerMethodField()
 
     class Meta:

@@ -1,11 +1,13 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from tenants.api.serializers import ModelSerializer
+
 from ..identity import member_login_state
 from ..models import Member, Organization
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ModelSerializer):
     member_count = serializers.IntegerField(read_only=True)
     secretary_name = serializers.CharField(source="secretary.name", read_only=True, default=None)
 
@@ -15,7 +17,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     branch_name = serializers.CharField(source="branch.name", read_only=True)
     group_name = serializers.CharField(source="group.name", read_only=True, default=None)
     login = serializers.SerializerMethodField(help_text="none: no mobile number; pending: not activated yet; active: the member has set a password")
