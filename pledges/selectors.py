@@ -113,16 +113,20 @@ def ledger_items(*, round: Round, organization_ids: set[int] | None = None, memb
         "pledge__member", "pledge__organization", "closed_by"
     )
     if member is not None:
-        items = items.filter(
-            Q(pledge__member=member) | Q(Exists(Pledge.co_members.through.objects.filter(pledge_id=OuterRef("pledge_id"), member_id=member.pk)))
-        )
+        # A union of the member's own and shared pledges: a few ids the items are found by
+        # through their index (an OR across the two scanned every item of the round).
+        own = Pledge.objects.filter(member_id=member.pk).values("pk")
+        shared = Pledge.co_members.through.objects.filter(member_id=member.pk).values("pledge_id")
+        items = items.filter(pledge_id__in=own.union(shared))
     if organization_ids is not None:
         items = items.filter(pledge__organization_id__in=organization_ids)
     return items.order_by("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
 
 
-def ledger_records(*, items: QuerySet[PledgeItem]) -> QuerySet[ProgressRecord]:
-    return ProgressRecord.objects.filter(item__in=items.values("pk")).select_related("author").order_by("item_id", "recorded_on", "id")
+def ledger_records(*, items: QuerySet[PledgeItem] | list[int]) -> QuerySet[ProgressRecord]:
+    """The records of a ledger's items: a queryset of them (exports), or their ids when already read."""
+    item_ids = items if isinstance(items, list) else items.values("pk")
+    return ProgressRecord.objects.filter(item_id__in=item_ids).select_related("author").order_by("item_id", "recorded_on", "id")
 
 
 def board_pledges(*, round: Round) -> QuerySet[Pledge]:

@@ -474,7 +474,7 @@ class MemberLedger(LedgerMixin, APIView):
     def get(self, request, pk: int):
         member, round = self.member(pk), self.round()
         items = list(selectors.ledger_items(round=round, member=member).prefetch_related("close_attachments"))
-        records = list(selectors.ledger_records(items=selectors.ledger_items(round=round, member=member)).prefetch_related("attachments"))
+        records = list(selectors.ledger_records(items=[item.pk for item in items]).prefetch_related("attachments"))
         context = {"request": request}
         by_item: dict[int, list] = {}
         for record in s.RecordSerializer(records, many=True, context=context).data:  # one serializer for all: built once
