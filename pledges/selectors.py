@@ -87,7 +87,7 @@ def is_involved(*, pledge: Pledge, who: Caller, co_member_ids: set[int] | frozen
 def pledge_detail(*, who: Caller) -> QuerySet[Pledge]:
     return pledge_list_visible_to(who=who).prefetch_related(
         Prefetch("items", queryset=PledgeItem.objects.select_related("closed_by").prefetch_related("close_attachments")),
-        Prefetch("events", queryset=PledgeEvent.objects.select_related("actor", "item")),
+        Prefetch("events", queryset=PledgeEvent.objects.select_related("actor")),  # the item by id only
         "co_members",
         "co_organizations",
     )

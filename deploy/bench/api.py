@@ -130,19 +130,20 @@ def profile_in_process(scenarios: dict[str, list], query_counts: dict, *, repeat
         extra = {"HTTP_AUTHORIZATION": headers["Authorization"]} if "Authorization" in headers else {}
         return client.get(path, **extra)
 
-    costs = {}
+    costs, walls = {}, {}
     for name, requests in scenarios.items():
         for path, headers in requests[:20]:  # warm
             call(path, headers)
-        cpu = time.process_time()
+        cpu, wall = time.process_time(), time.perf_counter()
         for i in range(repeats):
             call(*requests[i % len(requests)])
         costs[name] = (time.process_time() - cpu) * 1000 / repeats
+        walls[name] = (time.perf_counter() - wall) * 1000 / repeats
     connection.set_schema_to_public()
     print(f"\nin-process CPU per request ({repeats} requests each, test client):")
-    print(f"  {'endpoint':<34} {'ms':>6} {'x bare':>7} {'SQL':>4}")
+    print(f"  {'endpoint':<34} {'CPU ms':>7} {'x bare':>7} {'wall ms':>8} {'SQL':>4}  (wall: with the wait for PostgreSQL)")
     for name, ms in costs.items():
-        print(f"  {name:<34} {ms:6.2f} {costs['baseline'] / ms:7.2f} {len(query_counts[name].queries):4d}")
+        print(f"  {name:<34} {ms:7.2f} {costs['baseline'] / ms:7.2f} {walls[name]:8.2f} {len(query_counts[name].queries):4d}")
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -155,7 +156,7 @@ def profile_in_process(scenarios: dict[str, list], query_counts: dict, *, repeat
             call(*scenarios[worst][i % len(scenarios[worst])])
     connection.set_schema_to_public()
     print(f"\nprofile of '{worst}':")
-    print(profiler.output_text(unicode=True, color=False, show_all=False, flat=True)[:6000])
+    print(profiler.output_text(unicode=True, color=False, show_all=False, flat=bool(os.environ.get("FLAT")))[:int(os.environ.get("PROFILE_CHARS", "6000"))])
 
 
 def main() -> None:

@@ -43,10 +43,22 @@ INTEGER_FIELDS = (
 
 
 class FilterSet(django_filters.rest_framework.FilterSet):
+    """django-filter's FilterSet, with its form class made once per filter set rather than on
+    every request. The project's filters build their form fields from their declaration alone
+    (nothing from the request), so every request's form is the same class; forms copy their
+    fields per instance anyway."""
+
     FILTER_DEFAULTS = {
         **django_filters.rest_framework.FilterSet.FILTER_DEFAULTS,
         **{field: {"filter_class": IntegerFilter} for field in INTEGER_FIELDS},
     }
+
+    def get_form_class(self):
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -204,7 +204,8 @@ def test_list_queries_do_not_grow_with_page_size(world, db):
     for path in ("pledges/", "items/", f"ledger/branches/{A.branch_id}/"):
         small = _queries(client, unit_url(A, f"{path}?page_size=1&round={round.pk}" if "ledger" not in path else f"{path}?page_size=1"))
         large = _queries(client, unit_url(A, f"{path}?page_size=100&round={round.pk}" if "ledger" not in path else f"{path}?page_size=100"))
-        assert small == large, path
+        # A first page that holds the whole list needs no COUNT: one query fewer, never more.
+        assert large <= small <= large + 1, path
     one = _queries(client, unit_url(A, f"ledger/members/{A.member_ids[1]}/"))
     with unit_run(A.unit):
         from pledges import services
