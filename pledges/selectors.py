@@ -85,7 +85,7 @@ def is_involved(*, pledge: Pledge, who: Caller, co_member_ids: set[int] | frozen
 
 
 def pledge_detail(*, who: Caller) -> QuerySet[Pledge]:
-    return pledge_list_visible_to(who=who).prefetch_related(
+    return pledge_list_visible_to(who=who).select_related("reviewed_by").prefetch_related(
         Prefetch("items", queryset=PledgeItem.objects.select_related("closed_by").prefetch_related("close_attachments")),
         Prefetch("events", queryset=PledgeEvent.objects.select_related("actor")),  # the item by id only
         "co_members",
@@ -106,6 +106,22 @@ def record_list(*, item: PledgeItem) -> QuerySet[ProgressRecord]:
 LEDGER_STATES = (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED)
 
 
+def _pledges_of(member: Member):
+    """The member's own pledges and those they share: a union of a few ids, which the items are
+    then found by through their index (an OR across the two scanned every item of the round)."""
+    own = Pledge.objects.filter(member_id=member.pk).values("pk")
+    shared = Pledge.co_members.through.objects.filter(member_id=member.pk).values("pledge_id")
+    return own.union(shared)
+
+
+def member_ledger_items(*, round: Round, member: Member) -> QuerySet[PledgeItem]:
+    """One member's ledger rows, for the screen: the items of their approved pledges with what
+    the screen shows (the pledge's subject, the verifier), in pledge order. Joins only those,
+    so PostgreSQL plans it in a fraction of the full ledger query's time."""
+    return (PledgeItem.objects.filter(pledge__round=round, pledge__state__in=LEDGER_STATES, pledge_id__in=_pledges_of(member))
+            .select_related("pledge", "closed_by").order_by("pledge_id", "position", "id"))
+
+
 def ledger_items(*, round: Round, organization_ids: set[int] | None = None, member: Member | None = None) -> QuerySet[PledgeItem]:
     """A ledger's rows: each item of the approved pledges, with its pledge, subject and verifier
     (drafts and pledges under review are not yet commitments to account for)."""
@@ -113,11 +129,7 @@ def ledger_items(*, round: Round, organization_ids: set[int] | None = None, memb
         "pledge__member", "pledge__organization", "closed_by"
     )
     if member is not None:
-        # A union of the member's own and shared pledges: a few ids the items are found by
-        # through their index (an OR across the two scanned every item of the round).
-        own = Pledge.objects.filter(member_id=member.pk).values("pk")
-        shared = Pledge.co_members.through.objects.filter(member_id=member.pk).values("pledge_id")
-        items = items.filter(pledge_id__in=own.union(shared))
+        items = items.filter(pledge_id__in=_pledges_of(member))
     if organization_ids is not None:
         items = items.filter(pledge__organization_id__in=organization_ids)
     return items.order_by("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")

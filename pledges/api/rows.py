@@ -8,7 +8,7 @@ from collections import Counter
 
 from rest_framework import serializers
 
-from ..models import PledgeItem
+from ..models import Attachment, PledgeItem
 
 # One instance each: their to_representation formats as the serializers do (time zone, ISO).
 _datetime = serializers.DateTimeField()
@@ -78,3 +78,26 @@ def item_rows(items) -> list[dict]:
         "rectify_by": _d(i["rectify_by"]), "record_count": i["record_count"], "last_record_on": _d(i["last_record_on"]),
         "closed_at": _dt(i["closed_at"]), "closed_by_name": i["closed_by__name"],
     } for i in items]
+
+
+# ------------------------------------------------------------------ progress records (RecordSerializer)
+
+RECORD_COLUMNS = ("id", "item_id", "recorded_on", "text", "author_id", "author__name", "created_at")
+ATTACHMENT_COLUMNS = ("id", "record_id", "name", "content_type", "size", "file")
+
+
+def record_rows(records, *, unit_slug: str) -> list[dict]:
+    """RecordSerializer's output for `records.values(*RECORD_COLUMNS)`, with their photos and
+    files from one read (each file's address as `serializers.file_url` gives it)."""
+    records = list(records)
+    files: dict[int, list[dict]] = {}
+    for a in Attachment.objects.filter(record_id__in=[r["id"] for r in records]).order_by("id").values(*ATTACHMENT_COLUMNS):
+        files.setdefault(a["record_id"], []).append({
+            "id": a["id"], "name": a["name"], "content_type": a["content_type"], "size": a["size"],
+            "url": f"/u/{unit_slug}/files/{a['file']}",
+        })
+    return [{
+        "id": r["id"], "item": r["item_id"], "recorded_on": _d(r["recorded_on"]), "text": r["text"],
+        "author": r["author_id"], "author_name": r["author__name"], "attachments": files.get(r["id"], []),
+        "created_at": _dt(r["created_at"]),
+    } for r in records]

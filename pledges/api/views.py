@@ -473,11 +473,11 @@ class MemberLedger(LedgerMixin, APIView):
     @extend_schema(parameters=[ROUND_PARAM], responses=s.MemberLedgerSerializer)
     def get(self, request, pk: int):
         member, round = self.member(pk), self.round()
-        items = list(selectors.ledger_items(round=round, member=member).prefetch_related("close_attachments"))
-        records = list(selectors.ledger_records(items=[item.pk for item in items]).prefetch_related("attachments"))
+        items = list(selectors.member_ledger_items(round=round, member=member).prefetch_related("close_attachments"))
+        records = selectors.ledger_records(items=[item.pk for item in items]).values(*rows.RECORD_COLUMNS)
         context = {"request": request}
         by_item: dict[int, list] = {}
-        for record in s.RecordSerializer(records, many=True, context=context).data:  # one serializer for all: built once
+        for record in rows.record_rows(records, unit_slug=self.unit.slug):
             by_item.setdefault(record["item"], []).append(record)
         body = {
             "member": {"id": member.pk, "name": member.name, "branch": member.branch.name, "post": member.post},

@@ -55,3 +55,26 @@ def test_item_rows_are_the_row_serializers_output(world, db):
     assert {i["state"] for i in got} >= {"closed", "overdue", "rectifying"}
     assert any(i["closed_by_name"] == verifier and i["closed_at"] for i in got)
     assert got == [dict(i) for i in expected]
+
+
+def test_record_rows_are_the_record_serializers_output(world, db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIRequestFactory
+
+    from pledges.models import ProgressRecord
+
+    A = world["A"]
+    with unit_run(A.unit):
+        item = PledgeItem.objects.get(pk=A.item_id)
+        photo = SimpleUploadedFile("现场.jpg", b"\xff\xd8\xff\xe0" + b"0" * 64, content_type="image/jpeg")
+        services.record_add(item=item, who=who(A.member), text="走访 3 户，附照片", recorded_on=TODAY, files=[photo])
+        services.record_add(item=item, who=who(A.member), text="又走访 2 户", recorded_on=TODAY - timedelta(days=3))
+        records = ProgressRecord.objects.filter(item=item).order_by("item_id", "recorded_on", "id")
+        request = APIRequestFactory().get("/")
+        request.unit = A.unit
+        expected = s.RecordSerializer(records.select_related("author").prefetch_related("attachments"), many=True,
+                                      context={"request": request}).data
+        got = rows.record_rows(records.values(*rows.RECORD_COLUMNS), unit_slug=A.unit.slug)
+    assert len(got) == 2 and sum(len(r["attachments"]) for r in got) == 1
+    assert got[0]["attachments"] == [] or got[1]["attachments"] == []
+    assert got == [dict(r) for r in expected]
