@@ -19,6 +19,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import AuthenticationFailed
 
 from tenants.api.errors import error_message, error_response
 from tenants.markers import is_public_view
@@ -68,15 +69,12 @@ class UnitRoutingMiddleware:
         if request.is_api:
             try:
                 token = bearer_token(request)
-            except Exception as exc:  # invalid or expired: answered below, once the unit is known to exist
-                token_error = exc
-        if token is not None:
-            try:
-                user_id = bearer_user_id(token)
-            except Exception as exc:
+                user_id = bearer_user_id(token) if token is not None else None
+            except AuthenticationFailed as exc:  # invalid or expired: answered below, once the unit is known to exist
                 token, token_error = None, exc
         if token is not None:
             route = unit_route(slug=match["slug"], user_id=user_id, with_user=True)
+            user = route.user if route is not None else None
         else:
             user = request.user
             route = unit_route(slug=match["slug"], user_id=user.pk if user.is_authenticated else None)
@@ -89,15 +87,15 @@ class UnitRoutingMiddleware:
             return response
         if token is not None:
             try:
-                route_user = bearer_accept(request, token, route.user)[0]
-            except Exception as exc:
+                bearer_accept(request, token, user)
+            except AuthenticationFailed as exc:
                 token_error = exc
         if token_error is not None:
             response = error_response(401, "not_authenticated", error_message(token_error), request=request)
             response["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
         request.unit = unit
-        request._route = (route_user if token is not None else request.user, route)
+        request._route = (user, route)
         request.urlconf = _unit_urlconf()(unit.slug)
         return self.get_response(request)
 

@@ -26,6 +26,12 @@ class JWTAuthentication(BaseJWTAuthentication):
         django_request._bearer_auth = result
         return result
 
+    def get_raw_token(self, header):
+        try:
+            return super().get_raw_token(header)
+        except AuthenticationFailed:  # e.g. "Bearer a b": simplejwt answers in English only
+            raise Refused(_("Your sign-in has expired or is not valid. Please sign in again."), code="bad_authorization_header")
+
     def get_validated_token(self, raw_token):
         try:
             return super().get_validated_token(raw_token)

@@ -9,6 +9,7 @@ from collections import Counter
 from rest_framework import serializers
 
 from ..models import Attachment, PledgeItem
+from .serializers import file_address
 
 # One instance each: their to_representation formats as the serializers do (time zone, ISO).
 _datetime = serializers.DateTimeField()
@@ -88,13 +89,13 @@ ATTACHMENT_COLUMNS = ("id", "record_id", "name", "content_type", "size", "file")
 
 def record_rows(records, *, unit_slug: str) -> list[dict]:
     """RecordSerializer's output for `records.values(*RECORD_COLUMNS)`, with their photos and
-    files from one read (each file's address as `serializers.file_url` gives it)."""
+    files from one read."""
     records = list(records)
     files: dict[int, list[dict]] = {}
     for a in Attachment.objects.filter(record_id__in=[r["id"] for r in records]).order_by("id").values(*ATTACHMENT_COLUMNS):
         files.setdefault(a["record_id"], []).append({
             "id": a["id"], "name": a["name"], "content_type": a["content_type"], "size": a["size"],
-            "url": f"/u/{unit_slug}/files/{a['file']}",
+            "url": file_address(unit_slug, a["file"]),
         })
     return [{
         "id": r["id"], "item": r["item_id"], "recorded_on": _d(r["recorded_on"]), "text": r["text"],

@@ -74,8 +74,13 @@ class ItemInputSerializer(serializers.Serializer):
     shortcoming = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+def file_address(unit_slug: str, stored_name: str) -> str:
+    """Where a unit's stored file is served (the unit's file view checks who may read it)."""
+    return f"/u/{unit_slug}/files/{stored_name}"
+
+
 def file_url(request, attachment: Attachment) -> str:
-    return f"/u/{request.unit.slug}/files/{attachment.file.name}" if request is not None else attachment.file.name
+    return file_address(request.unit.slug, attachment.file.name) if request is not None else attachment.file.name
 
 
 class AttachmentSerializer(ModelSerializer):

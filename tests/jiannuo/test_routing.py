@@ -115,3 +115,13 @@ def test_member_cannot_open_unit_console(world, db, client):
     client = console_client(world["A"].member)
     response = client.get(f"/u/{world['A'].unit.slug}/admin/")
     assert response.status_code == 302  # to the login page: no console for plain members
+
+
+def test_malformed_authorization_headers_get_a_translated_401_on_unit_and_site_endpoints(world, db):
+    for header in ("Bearer a b", "Bearer", "Bearer not.a.token"):
+        client = api_client_for(None)
+        client.credentials(HTTP_AUTHORIZATION=header, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        for path in (unit_url(world["A"], "me/"), "/api/v1/auth/me/"):
+            response = client.get(path)
+            assert response.status_code == 401, (header, path)
+            assert response.json()["error"]["message"] == "登录已过期或无效，请重新登录。", (header, path, response.content)
