@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from tenants.api.filters import parse_id
+from tenants.compiled import compiled
 
 from tenants.organization.caller import Caller
 from tenants.organization.models import Member, Organization
 
-from .models import Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
+from .models import Attachment, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
 
 
 def rules_current() -> PledgeRules:
@@ -55,22 +57,98 @@ def _pledge_base() -> QuerySet[Pledge]:
     return Pledge.objects.select_related("round", "member", "organization", "reviewer_organization")
 
 
+_PUBLIC_STATES = (Pledge.State.PUBLISHED, Pledge.State.COMPLETED)
+
+
+def _visible(*, member_id, led_ids, oversees_ids) -> Q:
+    """Who sees which pledge, for anyone who does not run the unit: whatever is published; their
+    own and those they pledge together in; the organisation pledges of the organisations they
+    lead, drafts included; what they review and follow, once it has been submitted. A clause
+    whose value is missing is left out (a compiled read passes markers, so it has them all)."""
+    visible = Q(state__in=_PUBLIC_STATES)
+    if member_id is not None:
+        shared = Pledge.co_members.through.objects.filter(pledge_id=OuterRef("pk"), member_id=member_id)
+        visible |= Q(member_id=member_id) | Q(Exists(shared))
+    if led_ids:
+        visible |= Q(organization_id__any=led_ids) & ~Q(subject=Pledge.Subject.MEMBER)
+    if oversees_ids:
+        visible |= (Q(organization_id__any=oversees_ids) | Q(reviewer_organization_id__any=oversees_ids)) & ~Q(
+            state=Pledge.State.DRAFT, submitted_at__isnull=True
+        )
+    return visible
+
+
 def pledge_list_visible_to(*, who: Caller) -> QuerySet[Pledge]:
-    """Admins and county viewers: all. Members: their own, those they pledge together in,
-    those of the organisations they lead or review, and whatever is published."""
+    """Admins and county viewers: all. Members: see `_visible`."""
     pledges = _pledge_base()
     if who.sees_everything:
         return pledges
-    visible = Q(state__in=(Pledge.State.PUBLISHED, Pledge.State.COMPLETED))
-    if who.member is not None:
-        visible |= Q(member_id=who.member_id) | Q(Exists(Pledge.co_members.through.objects.filter(pledge_id=OuterRef("pk"), member_id=who.member_id)))
-    if who.led_ids:  # the organisation pledges they propose, drafts included
-        visible |= Q(organization_id__in=who.led_ids) & ~Q(subject=Pledge.Subject.MEMBER)
-    if who.oversees_ids:  # what they review and follow, once it has been submitted
-        visible |= (Q(organization_id__in=who.oversees_ids) | Q(reviewer_organization_id__in=who.oversees_ids)) & ~Q(
-            state=Pledge.State.DRAFT, submitted_at__isnull=True
-        )
-    return pledges.filter(visible)
+    return pledges.filter(_visible(member_id=who.member_id, led_ids=sorted(who.led_ids), oversees_ids=sorted(who.oversees_ids)))
+
+
+PLEDGE_DETAIL_COLUMNS = (
+    "id", "round_id", "round__theme", "subject", "member_id", "member__name", "organization_id", "organization__name",
+    "title", "state", "version", "submitted_at", "approved_at", "published_at", "updated_at",
+    "reviewer_organization_id", "reviewer_organization__name", "reviewed_by__name", "checklist",
+)
+
+
+def _with_detail_columns(pledges: QuerySet[Pledge]) -> QuerySet[Pledge]:
+    """A pledge's own columns and, as arrays in the same row, who pledges together in it."""
+    co_members = Member.objects.filter(collective_pledges=OuterRef("pk")).order_by("branch_id", "name", "id")
+    co_organizations = Organization.objects.filter(joint_pledges=OuterRef("pk")).order_by("sort_order", "id")
+    return pledges.values(
+        *PLEDGE_DETAIL_COLUMNS,
+        co_member_ids=ArraySubquery(co_members.values("id")), co_member_names=ArraySubquery(co_members.values("name")),
+        co_organization_ids=ArraySubquery(co_organizations.values("id")),
+        co_organization_names=ArraySubquery(co_organizations.values("name")),
+    )
+
+
+@compiled(pledge_id=int)
+def _pledge_row(*, pledge_id):
+    return _with_detail_columns(Pledge.objects.filter(pk=pledge_id))
+
+
+@compiled(pledge_id=int, member_id=int, led_ids=list, oversees_ids=list)
+def _pledge_row_visible(*, pledge_id, member_id, led_ids, oversees_ids):
+    return _with_detail_columns(Pledge.objects.filter(_visible(member_id=member_id, led_ids=led_ids, oversees_ids=oversees_ids), pk=pledge_id))
+
+
+def pledge_detail_row(*, pledge_id: int, who: Caller) -> dict | None:
+    """One pledge as a row (PLEDGE_DETAIL_COLUMNS and co_member_/co_organization_ ids and names)
+    if the caller may see it, else None. Compiled: a pledge's page is opened on every phone."""
+    if who.sees_everything:
+        found = _pledge_row(pledge_id=pledge_id)
+    else:
+        found = _pledge_row_visible(pledge_id=pledge_id, member_id=who.member_id, led_ids=sorted(who.led_ids),
+                                    oversees_ids=sorted(who.oversees_ids))
+    return found[0] if found else None
+
+
+ITEM_DETAIL_COLUMNS = (
+    "id", "position", "content", "area", "kind", "measures", "deadline", "expected_effect", "shortcoming", "state",
+    "review_comment", "rectify_by", "record_count", "last_record_on", "closed_at", "closed_by_id", "closed_by__name",
+    "close_evidence",
+)
+
+
+@compiled(pledge_id=int)
+def pledge_item_rows(*, pledge_id):
+    """A pledge's items, in their order, with who verified each close-out."""
+    return PledgeItem.objects.filter(pledge_id=pledge_id).order_by("position", "id").values(*ITEM_DETAIL_COLUMNS)
+
+
+@compiled(item_ids=list)
+def close_attachment_rows(*, item_ids):
+    return Attachment.objects.filter(item_id__any=item_ids).order_by("id").values("id", "item_id", "name", "content_type", "size", "file")
+
+
+@compiled(pledge_id=int)
+def pledge_event_rows(*, pledge_id):
+    """A pledge's history, oldest first, with each actor's name."""
+    return PledgeEvent.objects.filter(pledge_id=pledge_id).order_by("created_at", "id").values(
+        "id", "action", "item_id", "actor_id", "actor__name", "comment", "snapshot", "created_at")
 
 
 def is_involved(*, pledge: Pledge, who: Caller, co_member_ids: set[int] | frozenset[int] = frozenset()) -> bool:

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class TenantsConfig(AppConfig):
     name = "tenants"
     verbose_name = _("Units")
+
+    def ready(self):
+        from . import compiled  # noqa: F401  (registers the `any` lookup)

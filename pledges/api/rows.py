@@ -5,10 +5,15 @@ them); the serializers stay the documented shape in the OpenAPI schema."""
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 
+from django.urls import reverse
 from rest_framework import serializers
 
-from ..models import Attachment, PledgeItem
+from tenants.organization.caller import Caller
+
+from .. import selectors
+from ..models import Attachment, Pledge, PledgeItem
 from .serializers import file_address
 
 # One instance each: their to_representation formats as the serializers do (time zone, ISO).
@@ -102,3 +107,73 @@ def record_rows(records, *, unit_slug: str) -> list[dict]:
         "author": r["author_id"], "author_name": r["author__name"], "attachments": files.get(r["id"], []),
         "created_at": _dt(r["created_at"]),
     } for r in records]
+
+
+# ------------------------------------------------------------------ a pledge's page (PledgeDetailSerializer / PublicPledgeSerializer)
+
+_LETTER_STATES = (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED)
+
+
+def _named_list(ids, names) -> list[dict]:
+    return [{"id": pk, "name": name} for pk, name in zip(ids, names)]
+
+
+def pledge_detail(*, pledge_id: int, who: Caller, unit_slug: str) -> dict | None:
+    """PledgeDetailSerializer's output for whoever made, reviews or runs the pledge,
+    PublicPledgeSerializer's for everyone else who may see it; None when the caller may not.
+    Compiled reads: the pledge (with who pledges together), its items, and only what the
+    caller's view shows (close-out files, the history)."""
+    p = selectors.pledge_detail_row(pledge_id=pledge_id, who=who)
+    if p is None:
+        return None
+    involved = selectors.is_involved(pledge=SimpleNamespace(**p), who=who, co_member_ids=set(p["co_member_ids"]))
+    items = selectors.pledge_item_rows(pledge_id=pledge_id)
+    files: dict[int, list[dict]] = {}
+    if involved and any(i["closed_at"] or i["close_evidence"] for i in items):
+        for a in selectors.close_attachment_rows(item_ids=[i["id"] for i in items]):
+            files.setdefault(a["item_id"], []).append({
+                "id": a["id"], "name": a["name"], "content_type": a["content_type"], "size": a["size"],
+                "url": file_address(unit_slug, a["file"]),
+            })
+    body = {
+        "id": p["id"], "round": p["round_id"], "round_theme": p["round__theme"], "subject": p["subject"],
+        "member": _named(p["member_id"], p["member__name"]),
+        "organization": _named(p["organization_id"], p["organization__name"]),
+        "title": p["title"], "state": p["state"], "version": p["version"],
+        "submitted_at": _dt(p["submitted_at"]), "approved_at": _dt(p["approved_at"]),
+        "published_at": _dt(p["published_at"]), "updated_at": _dt(p["updated_at"]),
+        "items": [_item(i, files, involved) for i in items],
+    }
+    if involved:
+        body["events"] = [{
+            "id": e["id"], "action": e["action"], "item": e["item_id"], "actor": e["actor_id"], "actor_name": e["actor__name"],
+            "comment": e["comment"], "snapshot": e["snapshot"], "created_at": _dt(e["created_at"]),
+        } for e in selectors.pledge_event_rows(pledge_id=pledge_id)]
+    body["co_members"] = _named_list(p["co_member_ids"], p["co_member_names"])
+    body["co_organizations"] = _named_list(p["co_organization_ids"], p["co_organization_names"])
+    body["reviewer_organization"] = _named(p["reviewer_organization_id"], p["reviewer_organization__name"])
+    if involved:
+        body["reviewed_by_name"] = p["reviewed_by__name"]
+        body["checklist"] = p["checklist"]
+    body["letter_url"] = reverse("pledge-letter", kwargs={"pk": p["id"]}) if p["state"] in _LETTER_STATES else None
+    return body
+
+
+def _item(i: dict, files: dict, involved: bool) -> dict:
+    row = {
+        "id": i["id"], "position": i["position"], "content": i["content"], "area": i["area"], "kind": i["kind"],
+        "measures": i["measures"], "deadline": _d(i["deadline"]), "expected_effect": i["expected_effect"],
+    }
+    if involved:
+        row["shortcoming"] = i["shortcoming"]
+    row["state"] = i["state"]
+    if involved:
+        row["review_comment"] = i["review_comment"]
+    row.update({
+        "rectify_by": _d(i["rectify_by"]), "record_count": i["record_count"], "last_record_on": _d(i["last_record_on"]),
+        "closed_at": _dt(i["closed_at"]), "closed_by": i["closed_by_id"], "closed_by_name": i["closed_by__name"],
+    })
+    if involved:
+        row["close_evidence"] = i["close_evidence"]
+        row["close_attachments"] = files.get(i["id"], [])
+    return row

@@ -187,14 +187,11 @@ class PledgeList(CallerMixin, generics.ListCreateAPIView):
 
 
 def _detail(view, pk: int) -> dict:
-    return _pledge_view(view, selectors.pledge_detail(who=view.caller).get(pk=pk))
-
-
-def _pledge_view(view, pledge: Pledge) -> dict:
-    co_member_ids = {m.pk for m in pledge.co_members.all()}  # prefetched
-    involved = selectors.is_involved(pledge=pledge, who=view.caller, co_member_ids=co_member_ids)
-    serializer = s.PledgeDetailSerializer if involved else s.PublicPledgeSerializer
-    return serializer(pledge, context={"request": view.request}).data
+    """The pledge's page as the caller may see it (pledges.api.rows.pledge_detail); 404 otherwise."""
+    body = rows.pledge_detail(pledge_id=pk, who=view.caller, unit_slug=view.unit.slug)
+    if body is None:
+        raise Http404
+    return body
 
 
 class PledgeDetail(CallerMixin, generics.RetrieveAPIView):
@@ -206,7 +203,10 @@ class PledgeDetail(CallerMixin, generics.RetrieveAPIView):
         return selectors.pledge_detail(who=caller)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(_pledge_view(self, self.get_object()))
+        pk = parse_id(str(kwargs["pk"]))
+        if pk is None:
+            raise Http404
+        return Response(_detail(self, pk))
 
     @extend_schema(request=s.PledgeUpdateSerializer, responses=s.PledgeDetailSerializer)
     def patch(self, request, pk: int):

@@ -78,3 +78,58 @@ def test_record_rows_are_the_record_serializers_output(world, db):
     assert len(got) == 2 and sum(len(r["attachments"]) for r in got) == 1
     assert got[0]["attachments"] == [] or got[1]["attachments"] == []
     assert got == [dict(r) for r in expected]
+
+
+def test_a_pledges_page_is_the_detail_serializers_output_for_every_caller(world, db):
+    """Every pledge of the round (draft, submitted, published with closed, overdue and
+    rectifying items and a close-out photo, a collective pledge with co-members and
+    co-organisations), read by its maker, a fellow member, the secretary and the unit admin:
+    the whole record for the involved, the public view for the others, nothing for drafts
+    that are not theirs."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIRequestFactory
+
+    from django.urls import set_urlconf
+
+    from pledges import selectors
+    from tenants.organization.models import Organization
+    from tenants.routing import _unit_urlconf
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = _every_kind_of_pledge(A)
+        pledge = Pledge.objects.get(round=round, member=member_of(A.member))
+        open_item = pledge.items.exclude(state__in=["closed", "overdue", "rectifying"]).first()
+        services.record_add(item=open_item, who=who(A.member), text="整改到位", recorded_on=TODAY)
+        services.item_request_close(item=PledgeItem.objects.get(pk=open_item.pk), who=who(A.member), comment="")
+        photo = SimpleUploadedFile("销号.jpg", b"\xff\xd8\xff\xe0" + b"0" * 64, content_type="image/jpeg")
+        services.item_close(item=PledgeItem.objects.get(pk=open_item.pk), who=who(A.secretary), evidence="照片为证", files=[photo])
+        services.pledge_create(
+            round=round, who=who(A.secretary), subject=Pledge.Subject.COLLECTIVE, organization=Organization.objects.get(pk=A.branch_id),
+            co_members=[member_of(A.member), member_of(A.secretary)], co_organizations=[Organization.objects.get(pk=A.group_id)],
+            items=member_items(corrections=0), today=TODAY - timedelta(days=80),
+        )
+        request = APIRequestFactory().get("/")
+        request.unit = A.unit
+        set_urlconf(_unit_urlconf()(A.unit.slug))  # as the routing middleware does: letter addresses are the unit's
+        callers = {"maker": who(A.member), "fellow": who(A.other_member), "secretary": who(A.secretary), "admin": who(A.admin, admin=True)}
+        seen = {"whole": 0, "public": 0, "none": 0}
+        for name, caller in callers.items():
+            for pk in Pledge.objects.filter(round=round).values_list("pk", flat=True):
+                got = rows.pledge_detail(pledge_id=pk, who=caller, unit_slug=A.unit.slug)
+                pledge = selectors.pledge_detail(who=caller).filter(pk=pk).first()
+                if pledge is None:
+                    assert got is None, (name, pk)
+                    seen["none"] += 1
+                    continue
+                co_member_ids = {m.pk for m in pledge.co_members.all()}
+                involved = selectors.is_involved(pledge=pledge, who=caller, co_member_ids=co_member_ids)
+                serializer = s.PledgeDetailSerializer if involved else s.PublicPledgeSerializer
+                assert got == serializer(pledge, context={"request": request}).data, (name, pk)
+                seen["whole" if involved else "public"] += 1
+                if involved and pledge.co_members.exists():
+                    assert len(got["co_members"]) == 2 and len(got["co_organizations"]) == 1
+                if involved and any(i["close_attachments"] for i in got["items"]):
+                    seen["files"] = seen.get("files", 0) + 1
+    set_urlconf(None)
+    assert seen["whole"] and seen["public"] and seen["none"] and seen.get("files"), seen
