@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tenants.api.filters import parse_id
-from tenants.compiled import compiled
+from tenants.compiled import compiled, model_from_row
 
 from tenants.organization.caller import Caller
 from tenants.organization.models import Member, Organization
@@ -34,11 +34,23 @@ def round_list() -> QuerySet[Round]:
     return Round.objects.annotate(pledge_count=Count("pledges"))
 
 
+_ROUND_FIELDS = [f.attname for f in Round._meta.concrete_fields]
+
+
+@compiled(today=date)
+def _rounds_running(*, today):
+    return Round.objects.filter(mobilise_on__lte=today, ends_on__gte=today).order_by("-mobilise_on", "-id").values_list(*_ROUND_FIELDS)
+
+
+@compiled()
+def _rounds_latest():
+    return Round.objects.order_by("-ends_on", "-id").values_list(*_ROUND_FIELDS)
+
+
 def round_current(*, today: date | None = None) -> Round | None:
-    """The round running today, else the latest one."""
-    today = today or timezone.localdate()
-    running = Round.objects.filter(mobilise_on__lte=today, ends_on__gte=today).order_by("-mobilise_on", "-id").first()
-    return running or Round.objects.order_by("-ends_on", "-id").first()
+    """The round running today, else the latest one. Compiled: most screens open on it."""
+    found = _rounds_running(today=today or timezone.localdate(), limit=1) or _rounds_latest(limit=1)
+    return model_from_row(Round, _ROUND_FIELDS, found[0]) if found else None
 
 
 def round_asked(*, raw: str | None) -> Round | None:
@@ -141,7 +153,7 @@ def pledge_item_rows(*, pledge_id):
 
 @compiled(item_ids=list)
 def close_attachment_rows(*, item_ids):
-    return Attachment.objects.filter(item_id__any=item_ids).order_by("id").values("id", "item_id", "name", "content_type", "size", "file")
+    return Attachment.objects.filter(item_id__any=item_ids).order_by("id").values(*ATTACHMENT_COLUMNS)
 
 
 @compiled(pledge_id=int)
@@ -192,12 +204,19 @@ def _pledges_of(member: Member):
     return own.union(shared)
 
 
-def member_ledger_items(*, round: Round, member: Member) -> QuerySet[PledgeItem]:
-    """One member's ledger rows, for the screen: the items of their approved pledges with what
-    the screen shows (the pledge's subject, the verifier), in pledge order. Joins only those,
-    so PostgreSQL plans it in a fraction of the full ledger query's time."""
-    return (PledgeItem.objects.filter(pledge__round=round, pledge__state__in=LEDGER_STATES, pledge_id__in=_pledges_of(member))
-            .select_related("pledge", "closed_by").order_by("pledge_id", "position", "id"))
+@compiled(round_id=int, member_id=int, states=list)
+def _member_ledger_item_rows(*, round_id, member_id, states):
+    own = Pledge.objects.filter(member_id=member_id).values("pk")
+    shared = Pledge.co_members.through.objects.filter(member_id=member_id).values("pledge_id")
+    return (PledgeItem.objects.filter(pledge__round_id=round_id, pledge__state__any=states, pledge_id__in=own.union(shared))
+            .order_by("pledge_id", "position", "id").values(*ITEM_DETAIL_COLUMNS, "pledge_id", "pledge__subject"))
+
+
+def member_ledger_item_rows(*, round: Round, member: Member) -> list[dict]:
+    """One member's ledger rows, for the screen: the items of their approved pledges, own and
+    shared (found through those few pledge ids: an OR across the two scanned every item of the
+    round), in pledge order, with ITEM_DETAIL_COLUMNS and the pledge's id and subject."""
+    return _member_ledger_item_rows(round_id=round.pk, member_id=member.pk, states=list(LEDGER_STATES))
 
 
 def ledger_items(*, round: Round, organization_ids: set[int] | None = None, member: Member | None = None) -> QuerySet[PledgeItem]:
@@ -213,10 +232,24 @@ def ledger_items(*, round: Round, organization_ids: set[int] | None = None, memb
     return items.order_by("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
 
 
-def ledger_records(*, items: QuerySet[PledgeItem] | list[int]) -> QuerySet[ProgressRecord]:
-    """The records of a ledger's items: a queryset of them (exports), or their ids when already read."""
-    item_ids = items if isinstance(items, list) else items.values("pk")
-    return ProgressRecord.objects.filter(item_id__in=item_ids).select_related("author").order_by("item_id", "recorded_on", "id")
+def ledger_records(*, items: QuerySet[PledgeItem]) -> QuerySet[ProgressRecord]:
+    """The records of a ledger's items (exports)."""
+    return ProgressRecord.objects.filter(item_id__in=items.values("pk")).select_related("author").order_by("item_id", "recorded_on", "id")
+
+
+RECORD_COLUMNS = ("id", "item_id", "recorded_on", "text", "author_id", "author__name", "created_at")
+ATTACHMENT_COLUMNS = ("id", "record_id", "item_id", "name", "content_type", "size", "file")
+
+
+@compiled(item_ids=list)
+def record_rows_of_items(*, item_ids):
+    """The progress records of these items (RECORD_COLUMNS), oldest first per item."""
+    return ProgressRecord.objects.filter(item_id__any=item_ids).order_by("item_id", "recorded_on", "id").values(*RECORD_COLUMNS)
+
+
+@compiled(record_ids=list)
+def record_attachment_rows(*, record_ids):
+    return Attachment.objects.filter(record_id__any=record_ids).order_by("id").values(*ATTACHMENT_COLUMNS)
 
 
 def board_pledges(*, round: Round) -> QuerySet[Pledge]:

@@ -14,7 +14,7 @@ every unit (the connection's search_path picks the unit, as for any other query)
 
     open_items(member_id=7, states=["published", "overdue"])   # -> list of dicts
 
-Parameter kinds: `int`, `str`, `list` (used with the `any` lookup below, so a list of any
+Parameter kinds: `int`, `str`, `date`, `list` (used with the `any` lookup below, so a list of any
 length is one parameter: `= ANY(%s)`). A marker must reach the SQL unchanged: a parameter
 the ORM transforms (`__icontains`, `__in`) fails at compilation, not silently. Limits are
 given per call (`limit=`, `offset=`), not sliced into the queryset.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable
+from datetime import date, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, ForeignObject, Lookup, QuerySet
@@ -55,6 +56,7 @@ _MARKERS: dict[type, Callable[[int], object]] = {
     int: lambda i: _BASE - i,
     str: lambda i: f"\x00compiled-parameter-{i}\x00",
     list: lambda i: [_BASE - 1000 - i],
+    date: lambda i: date(1, 1, 1) + timedelta(days=i),  # year 1: no round, deadline or record is dated so
 }
 
 
@@ -92,7 +94,7 @@ class CompiledQuery:
         missing = set(markers) - found
         if missing:
             raise CompilationError(f"{where}: parameters {sorted(missing)} do not reach the SQL unchanged")
-        if str(-_BASE)[:8] in sql or "compiled-parameter" in sql:
+        if str(-_BASE)[:8] in sql or "compiled-parameter" in sql or "0001-01-" in sql:
             raise CompilationError(f"{where}: a parameter was written into the SQL text")
         if queryset._iterable_class is ValuesIterable:
             names = list(query.selected) if getattr(query, "selected", None) else [
@@ -146,6 +148,11 @@ def _converted(rows, converters, connection) -> list[list]:
             row[position] = value
         out.append(row)
     return out
+
+
+def model_from_row(model, names: list[str], row) -> object:
+    """A model instance from a compiled `values_list(*names)` row of its own columns."""
+    return model.from_db(DEFAULT_DB_ALIAS, names, row)
 
 
 def compiled(**kinds: type) -> Callable[[Callable[..., QuerySet]], CompiledQuery]:

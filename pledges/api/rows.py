@@ -88,25 +88,40 @@ def item_rows(items) -> list[dict]:
 
 # ------------------------------------------------------------------ progress records (RecordSerializer)
 
-RECORD_COLUMNS = ("id", "item_id", "recorded_on", "text", "author_id", "author__name", "created_at")
-ATTACHMENT_COLUMNS = ("id", "record_id", "name", "content_type", "size", "file")
+def _file(a: dict, unit_slug: str) -> dict:
+    return {"id": a["id"], "name": a["name"], "content_type": a["content_type"], "size": a["size"], "url": file_address(unit_slug, a["file"])}
 
 
-def record_rows(records, *, unit_slug: str) -> list[dict]:
-    """RecordSerializer's output for `records.values(*RECORD_COLUMNS)`, with their photos and
-    files from one read."""
-    records = list(records)
+def record_rows(records: list[dict], *, unit_slug: str) -> list[dict]:
+    """RecordSerializer's output for records read with `selectors.RECORD_COLUMNS`, with their
+    photos and files from one read."""
     files: dict[int, list[dict]] = {}
-    for a in Attachment.objects.filter(record_id__in=[r["id"] for r in records]).order_by("id").values(*ATTACHMENT_COLUMNS):
-        files.setdefault(a["record_id"], []).append({
-            "id": a["id"], "name": a["name"], "content_type": a["content_type"], "size": a["size"],
-            "url": file_address(unit_slug, a["file"]),
-        })
+    for a in selectors.record_attachment_rows(record_ids=[r["id"] for r in records]) if records else ():
+        files.setdefault(a["record_id"], []).append(_file(a, unit_slug))
     return [{
         "id": r["id"], "item": r["item_id"], "recorded_on": _d(r["recorded_on"]), "text": r["text"],
         "author": r["author_id"], "author_name": r["author__name"], "attachments": files.get(r["id"], []),
         "created_at": _dt(r["created_at"]),
     } for r in records]
+
+
+# ------------------------------------------------------------------ a member's ledger (MemberLedger)
+
+def member_ledger(*, member, round, unit_slug: str) -> dict:
+    """The member's ledger screen: each item of their approved pledges (ItemSerializer's
+    output, with the pledge and its subject) and the item's progress records."""
+    items = selectors.member_ledger_item_rows(round=round, member=member)
+    item_ids = [i["id"] for i in items]
+    files = _close_files(items, unit_slug)
+    records: dict[int, list[dict]] = {}
+    for record in record_rows(selectors.record_rows_of_items(item_ids=item_ids), unit_slug=unit_slug) if items else ():
+        records.setdefault(record["item"], []).append(record)
+    return {
+        "member": {"id": member.pk, "name": member.name, "branch": member.branch.name, "post": member.post},
+        "round": {"id": round.pk, "year": round.year, "theme": round.theme},
+        "items": [{**_item(i, files, involved=True), "pledge": i["pledge_id"], "subject": i["pledge__subject"],
+                   "records": records.get(i["id"], [])} for i in items],
+    }
 
 
 # ------------------------------------------------------------------ a pledge's page (PledgeDetailSerializer / PublicPledgeSerializer)
@@ -128,13 +143,7 @@ def pledge_detail(*, pledge_id: int, who: Caller, unit_slug: str) -> dict | None
         return None
     involved = selectors.is_involved(pledge=SimpleNamespace(**p), who=who, co_member_ids=set(p["co_member_ids"]))
     items = selectors.pledge_item_rows(pledge_id=pledge_id)
-    files: dict[int, list[dict]] = {}
-    if involved and any(i["closed_at"] or i["close_evidence"] for i in items):
-        for a in selectors.close_attachment_rows(item_ids=[i["id"] for i in items]):
-            files.setdefault(a["item_id"], []).append({
-                "id": a["id"], "name": a["name"], "content_type": a["content_type"], "size": a["size"],
-                "url": file_address(unit_slug, a["file"]),
-            })
+    files = _close_files(items, unit_slug) if involved else {}
     body = {
         "id": p["id"], "round": p["round_id"], "round_theme": p["round__theme"], "subject": p["subject"],
         "member": _named(p["member_id"], p["member__name"]),
@@ -157,6 +166,16 @@ def pledge_detail(*, pledge_id: int, who: Caller, unit_slug: str) -> dict | None
         body["checklist"] = p["checklist"]
     body["letter_url"] = reverse("pledge-letter", kwargs={"pk": p["id"]}) if p["state"] in _LETTER_STATES else None
     return body
+
+
+def _close_files(items: list[dict], unit_slug: str) -> dict[int, list[dict]]:
+    """The close-out files of these items, by item. Read only when an item was closed out:
+    files are attached to an item by its close-out only."""
+    files: dict[int, list[dict]] = {}
+    if any(i["closed_at"] for i in items):
+        for a in selectors.close_attachment_rows(item_ids=[i["id"] for i in items]):
+            files.setdefault(a["item_id"], []).append(_file(a, unit_slug))
+    return files
 
 
 def _item(i: dict, files: dict, involved: bool) -> dict:

@@ -465,29 +465,16 @@ class MemberLedger(LedgerMixin, APIView):
     """One member's ledger: each item with its measures, deadline, records and close-out."""
 
     def member(self, pk: int) -> Member:
+        if pk == self.caller.member_id:  # their own: read with the caller, branch included
+            return self.caller.member
         member = get_object_or_404(member_list_for(caller=self.caller), pk=pk)
-        if member.pk != self.caller.member_id:
-            self.check_oversees(member.branch_id)
+        self.check_oversees(member.branch_id)
         return member
 
     @extend_schema(parameters=[ROUND_PARAM], responses=s.MemberLedgerSerializer)
     def get(self, request, pk: int):
         member, round = self.member(pk), self.round()
-        items = list(selectors.member_ledger_items(round=round, member=member).prefetch_related("close_attachments"))
-        records = selectors.ledger_records(items=[item.pk for item in items]).values(*rows.RECORD_COLUMNS)
-        context = {"request": request}
-        by_item: dict[int, list] = {}
-        for record in rows.record_rows(records, unit_slug=self.unit.slug):
-            by_item.setdefault(record["item"], []).append(record)
-        body = {
-            "member": {"id": member.pk, "name": member.name, "branch": member.branch.name, "post": member.post},
-            "round": {"id": round.pk, "year": round.year, "theme": round.theme},
-            "items": [
-                {**data, "pledge": item.pledge_id, "subject": item.pledge.subject, "records": by_item.get(item.pk, [])}
-                for item, data in zip(items, s.ItemSerializer(items, many=True, context=context).data)
-            ],
-        }
-        return Response(body)
+        return Response(rows.member_ledger(member=member, round=round, unit_slug=self.unit.slug))
 
 
 class MemberLedgerExport(MemberLedger):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 
-from pledges import services
+from pledges import selectors, services
 from pledges.api import rows, serializers as s
 from pledges.cadence import overdue_detect
 from pledges.models import Pledge, PledgeItem
@@ -74,7 +74,7 @@ def test_record_rows_are_the_record_serializers_output(world, db):
         request.unit = A.unit
         expected = s.RecordSerializer(records.select_related("author").prefetch_related("attachments"), many=True,
                                       context={"request": request}).data
-        got = rows.record_rows(records.values(*rows.RECORD_COLUMNS), unit_slug=A.unit.slug)
+        got = rows.record_rows(list(records.values(*selectors.RECORD_COLUMNS)), unit_slug=A.unit.slug)
     assert len(got) == 2 and sum(len(r["attachments"]) for r in got) == 1
     assert got[0]["attachments"] == [] or got[1]["attachments"] == []
     assert got == [dict(r) for r in expected]
@@ -91,7 +91,6 @@ def test_a_pledges_page_is_the_detail_serializers_output_for_every_caller(world,
 
     from django.urls import set_urlconf
 
-    from pledges import selectors
     from tenants.organization.models import Organization
     from tenants.routing import _unit_urlconf
 
@@ -133,3 +132,42 @@ def test_a_pledges_page_is_the_detail_serializers_output_for_every_caller(world,
                     seen["files"] = seen.get("files", 0) + 1
     set_urlconf(None)
     assert seen["whole"] and seen["public"] and seen["none"] and seen.get("files"), seen
+
+
+def test_a_members_ledger_is_the_item_and_record_serializers_output(world, db):
+    """The member's ledger screen (own and shared pledges, closed items with a photo, records
+    with and without files) is ItemSerializer's and RecordSerializer's output, item by item."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIRequestFactory
+
+    from pledges.models import ProgressRecord
+    from tenants.organization.models import Organization
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = _every_kind_of_pledge(A)
+        member = member_of(A.member)
+        item = PledgeItem.objects.filter(pledge__round=round, pledge__member=member, state="in_progress").first() or \
+            PledgeItem.objects.filter(pledge__round=round, pledge__member=member).exclude(state__in=["closed"]).first()
+        photo = SimpleUploadedFile("现场.jpg", b"\xff\xd8\xff\xe0" + b"0" * 64, content_type="image/jpeg")
+        services.record_add(item=item, who=who(A.member), text="附照片", recorded_on=TODAY, files=[photo])
+        shared = services.pledge_create(
+            round=round, who=who(A.secretary), subject=Pledge.Subject.COLLECTIVE, organization=Organization.objects.get(pk=A.branch_id),
+            co_members=[member, member_of(A.secretary)], items=member_items(corrections=0), today=TODAY - timedelta(days=80))
+        Pledge.objects.filter(pk=shared.pk).update(state=Pledge.State.PUBLISHED)
+        request = APIRequestFactory().get("/")
+        request.unit = A.unit
+        got = rows.member_ledger(member=member, round=round, unit_slug=A.unit.slug)
+        items = list(PledgeItem.objects.filter(pledge__round=round, pledge__state__in=selectors.LEDGER_STATES)
+                     .filter(Q(pledge__member=member) | Q(pledge__co_members=member)).distinct()
+                     .select_related("pledge", "closed_by").prefetch_related("close_attachments").order_by("pledge_id", "position", "id"))
+        expected = []
+        for i, data in zip(items, s.ItemSerializer(items, many=True, context={"request": request}).data):
+            records = ProgressRecord.objects.filter(item=i).select_related("author").prefetch_related("attachments").order_by("recorded_on", "id")
+            expected.append({**data, "pledge": i.pledge_id, "subject": i.pledge.subject,
+                             "records": [dict(r) for r in s.RecordSerializer(records, many=True, context={"request": request}).data]})
+    assert {i["subject"] for i in got["items"]} == {"member", "collective"}
+    assert any(r["attachments"] for i in got["items"] for r in i["records"]) and any(i["close_attachments"] == [] for i in got["items"])
+    assert any(i["closed_by_name"] for i in got["items"])
+    assert got["member"] == {"id": member.pk, "name": member.name, "branch": member.branch.name, "post": member.post}
+    assert got["items"] == expected
