@@ -229,7 +229,24 @@ def ledger_items(*, round: Round, organization_ids: set[int] | None = None, memb
         items = items.filter(pledge_id__in=_pledges_of(member))
     if organization_ids is not None:
         items = items.filter(pledge__organization_id__in=organization_ids)
-    return items.order_by("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
+    return items.order_by(*LEDGER_ORDER)
+
+
+ITEM_COLUMNS = (
+    "id", "pledge_id", "pledge__state", "pledge__subject", "pledge__member_id", "pledge__member__name",
+    "pledge__organization_id", "pledge__organization__name", "content", "area", "kind", "measures", "deadline",
+    "expected_effect", "shortcoming", "state", "rectify_by", "record_count", "last_record_on", "closed_at", "closed_by__name",
+)
+LEDGER_ORDER = ("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
+
+
+@compiled(round_id=int, organization_ids=list, states=list)
+def ledger_item_rows(*, round_id, organization_ids, states):
+    """The ledger of these organisations (ITEM_COLUMNS), in ledger order; `states`: the item
+    states shown (all of them for the whole ledger). Compiled, to be read a page at a time."""
+    return (PledgeItem.objects.filter(pledge__round_id=round_id, pledge__state__any=list(LEDGER_STATES),
+                                      pledge__organization_id__any=organization_ids, state__any=states)
+            .order_by(*LEDGER_ORDER).values(*ITEM_COLUMNS))
 
 
 def ledger_records(*, items: QuerySet[PledgeItem]) -> QuerySet[ProgressRecord]:

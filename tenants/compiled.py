@@ -72,11 +72,14 @@ class CompiledQuery:
         self.build, self.kinds, self.using = build, kinds, using
         self._lock = threading.Lock()
         self._compiled: tuple | None = None
+        self._counted: tuple | None = None
         functools.update_wrapper(self, build)
 
-    def _compile(self) -> tuple:
+    def _compile(self, *, counting: bool = False) -> tuple:
         markers = {name: _MARKERS[kind](i) for i, (name, kind) in enumerate(self.kinds.items())}
         queryset = self.build(**markers)
+        if counting:  # the same rows, no order, no columns but the key: what COUNT needs
+            queryset = queryset.order_by().values_list("pk")
         query = queryset.query
         where = self.build.__qualname__
         if query.is_sliced:
@@ -103,6 +106,8 @@ class CompiledQuery:
             names = None
         fields = [column[0] for column in compiler.select[:compiler.col_count]]
         converters = [(position, convs, expression) for position, (convs, expression) in compiler.get_converters(fields).items()]
+        if counting:
+            sql = f"SELECT COUNT(*) FROM ({sql}) AS counted"
         return sql, tuple(params), tuple(slots), names, queryset._iterable_class, converters
 
     def sql(self) -> str:
@@ -112,15 +117,30 @@ class CompiledQuery:
                     self._compiled = self._compile()
         return self._compiled[0]
 
-    def __call__(self, *, limit: int | None = None, offset: int = 0, **values) -> list:
-        self.sql()
-        sql, params, slots, names, iterable, converters = self._compiled
+    def _bind(self, params: tuple, slots: tuple, values: dict) -> list:
         if values.keys() != self.kinds.keys():
             raise TypeError(f"{self.build.__qualname__}() takes {sorted(self.kinds)}, got {sorted(values)}")
         bound = list(params)
         for index, name in slots:
             value = values[name]
             bound[index] = list(value) if self.kinds[name] is list else value
+        return bound
+
+    def count(self, **values) -> int:
+        """How many rows the read gives (COUNT over its rows without their order or columns)."""
+        if self._counted is None:
+            with self._lock:
+                if self._counted is None:
+                    self._counted = self._compile(counting=True)
+        sql, params, slots = self._counted[:3]
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, self._bind(params, slots, values))
+            return cursor.fetchone()[0]
+
+    def __call__(self, *, limit: int | None = None, offset: int = 0, **values) -> list:
+        self.sql()
+        sql, params, slots, names, iterable, converters = self._compiled
+        bound = self._bind(params, slots, values)
         if limit is not None:
             sql = f"{sql} LIMIT %s OFFSET %s"
             bound += [limit, offset]
@@ -148,6 +168,30 @@ def _converted(rows, converters, connection) -> list[list]:
             row[position] = value
         out.append(row)
     return out
+
+
+class Paged:
+    """A compiled read as a list to paginate (Django's paginator slices it and asks its count):
+    each page one LIMIT/OFFSET read, the count one COUNT read."""
+
+    ordered = True
+
+    def __init__(self, read: CompiledQuery, **values):
+        self.read, self.values = read, values
+
+    def count(self) -> int:
+        return self.read.count(**self.values)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("a Paged list is read a page (a slice) at a time")
+        start = index.start or 0
+        if index.stop is None:
+            return self.read(**self.values)[start:]
+        return self.read(limit=max(0, index.stop - start), offset=start, **self.values)
 
 
 def model_from_row(model, names: list[str], row) -> object:

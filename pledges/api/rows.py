@@ -66,15 +66,8 @@ def pledge_rows(pledges) -> list[dict]:
 
 # ------------------------------------------------------------------ items (ItemRowSerializer)
 
-ITEM_COLUMNS = (
-    "id", "pledge_id", "pledge__state", "pledge__subject", "pledge__member_id", "pledge__member__name",
-    "pledge__organization_id", "pledge__organization__name", "content", "area", "kind", "measures", "deadline",
-    "expected_effect", "shortcoming", "state", "rectify_by", "record_count", "last_record_on", "closed_at", "closed_by__name",
-)
-
-
 def item_rows(items) -> list[dict]:
-    """ItemRowSerializer's output (everything, as for the item's overseers) for `items.values(*ITEM_COLUMNS)`."""
+    """ItemRowSerializer's output (everything, as for the item's overseers) for items read with `selectors.ITEM_COLUMNS`."""
     return [{
         "id": i["id"], "pledge": i["pledge_id"], "pledge_state": i["pledge__state"], "subject": i["pledge__subject"],
         "member": _named(i["pledge__member_id"], i["pledge__member__name"]),

@@ -21,7 +21,8 @@ from tenants.api.idempotency import IdempotentPostMixin
 from tenants.api.pagination import CountedApart
 from tenants.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
 from tenants.organization.models import Member
-from tenants.organization.selectors import member_list_for, organization_list
+from tenants.compiled import Paged
+from tenants.organization.selectors import member_list_for, organization_exists, organization_list
 
 from .. import selectors, services
 from ..ledger import ledger_workbook
@@ -500,16 +501,18 @@ class BranchLedger(LedgerMixin, generics.GenericAPIView):
 
     @extend_schema(parameters=[ROUND_PARAM, OpenApiParameter("state", str)], responses=s.ItemRowSerializer(many=True))
     def get(self, request, pk: int):
-        _branch, _round, items = self.branch_items(pk)
+        if not organization_exists(pk=pk, caller=self.caller):
+            raise Http404
+        self.check_oversees(pk)
+        round = self.round()
         state = request.query_params.get("state")
-        if state:
-            if state not in PledgeItem.State.values:
-                return Response({"error": {"status": 400, "code": "invalid", "message": _("Some fields are not valid."),
-                                           "fields": {"state": [_("Choose one of: %(states)s.") % {"states": ", ".join(PledgeItem.State.values)}]}}},
-                                status=status.HTTP_400_BAD_REQUEST)
-            items = items.filter(state=state)
-        page = self.paginate_queryset(CountedApart(items.values(*rows.ITEM_COLUMNS), items))
-        return self.get_paginated_response(rows.item_rows(page))
+        if state and state not in PledgeItem.State.values:
+            return Response({"error": {"status": 400, "code": "invalid", "message": _("Some fields are not valid."),
+                                       "fields": {"state": [_("Choose one of: %(states)s.") % {"states": ", ".join(PledgeItem.State.values)}]}}},
+                            status=status.HTTP_400_BAD_REQUEST)
+        items = Paged(selectors.ledger_item_rows, round_id=round.pk, organization_ids=sorted(self.caller.subtree_of(pk)),
+                      states=[state] if state else list(PledgeItem.State.values))
+        return self.get_paginated_response(rows.item_rows(self.paginate_queryset(items)))
 
 
 class BranchLedgerExport(BranchLedger):

@@ -3,12 +3,27 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from tenants.compiled import compiled
+
 from .caller import Caller
 from .models import Member, Organization
 
 
 def organization_list() -> QuerySet[Organization]:
     return Organization.objects.select_related("parent", "secretary").annotate(member_count=Count("members", distinct=True))
+
+
+@compiled(pk=int)
+def _organization_ids(*, pk):
+    return Organization.objects.filter(pk=pk).values_list("pk", flat=True)
+
+
+def organization_exists(*, pk: int, caller: Caller | None = None) -> bool:
+    """Whether the unit has this organisation. One the caller leads or oversees is known to
+    exist (the caller's tree was read in this request): no query."""
+    if caller is not None and pk in caller.oversees_ids:
+        return True
+    return bool(_organization_ids(pk=pk))
 
 
 def member_list() -> QuerySet[Member]:

@@ -50,7 +50,7 @@ def test_item_rows_are_the_row_serializers_output(world, db):
         round = _every_kind_of_pledge(A)
         items = PledgeItem.objects.filter(pledge__round=round).order_by("id")
         expected = s.ItemRowSerializer(items.select_related("pledge__member", "pledge__organization", "closed_by"), many=True).data
-        got = rows.item_rows(items.values(*rows.ITEM_COLUMNS))
+        got = rows.item_rows(items.values(*selectors.ITEM_COLUMNS))
         verifier = member_of(A.secretary).name
     assert {i["state"] for i in got} >= {"closed", "overdue", "rectifying"}
     assert any(i["closed_by_name"] == verifier and i["closed_at"] for i in got)

@@ -86,3 +86,24 @@ def test_what_cannot_be_compiled_faithfully_is_refused(db):
         aggregate_only(item_id=1)
     with pytest.raises(CompilationError):
         compiled(when=timedelta)(lambda *, when: PledgeItem.objects.values("id"))
+
+
+def test_a_paged_compiled_read_gives_the_querysets_pages_and_count(world, db):
+    from django.core.paginator import Paginator
+
+    from tenants.compiled import Paged
+
+    A = world["A"]
+    with unit_run(A.unit):
+        everything = list(PledgeItem.objects.values_list("pledge_id", flat=True).distinct())
+        orm = PledgeItem.objects.filter(pledge_id__in=everything).exclude(state="none").values(
+            "id", "pledge_id", "pledge__title", "deadline", "closed_at", "pledge__checklist").order_by("id")
+        assert orm.count() >= 3
+        paged = Paged(_items_not_in_state, pledge_ids=everything, state="none")
+        assert paged.count() == orm.count() == len(paged)
+        for size in (1, 2, orm.count() + 1):
+            mine, theirs = Paginator(paged, size), Paginator(orm, size)
+            assert mine.num_pages == theirs.num_pages
+            for number in mine.page_range:
+                assert list(mine.page(number)) == list(theirs.page(number))
+        assert paged[1:] == list(orm)[1:]
