@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tenants.api.filters import parse_id
-from tenants.compiled import compiled, model_from_row
+from tenants.compiled import CompiledQuery, Paged, compiled, model_from_row
 
 from tenants.organization.caller import Caller
 from tenants.organization.models import Member, Organization
@@ -98,10 +98,72 @@ def pledge_list_visible_to(*, who: Caller) -> QuerySet[Pledge]:
     return pledges.filter(_visible(member_id=who.member_id, led_ids=sorted(who.led_ids), oversees_ids=sorted(who.oversees_ids)))
 
 
-PLEDGE_DETAIL_COLUMNS = (
+PLEDGE_COLUMNS = (
     "id", "round_id", "round__theme", "subject", "member_id", "member__name", "organization_id", "organization__name",
     "title", "state", "version", "submitted_at", "approved_at", "published_at", "updated_at",
-    "reviewer_organization_id", "reviewer_organization__name", "reviewed_by__name", "checklist",
+)
+PLEDGE_LIST_ORDER = ("organization__sort_order", "organization_id", "member__name", "id")
+# The list's filters (pledges.api.views.PledgeFilter) and the kind of value each takes here.
+_PLEDGE_LIST_FILTERS = {"round": int, "state": list, "subject": str, "member": int, "organizations": list, "overdue": None,
+                        "not_overdue": None, "mine": int}
+_VISIBILITY = {"member_id": int, "led_ids": list, "oversees_ids": list}
+_pledge_lists: dict[tuple, CompiledQuery] = {}
+
+
+def _pledge_list_read(*, everything: bool, filters: tuple[str, ...]) -> CompiledQuery:
+    """The compiled read for one shape of the list: the caller's kind and the filters in use."""
+    key = (everything, filters)
+    read = _pledge_lists.get(key)
+    if read is None:
+        def build(**p):
+            pledges = Pledge.objects.all()
+            if not everything:
+                pledges = pledges.filter(_visible(member_id=p["member_id"], led_ids=p["led_ids"], oversees_ids=p["oversees_ids"]))
+            overdue = Exists(PledgeItem.objects.filter(pledge_id=OuterRef("pk"), state=PledgeItem.State.OVERDUE))
+            for name in filters:
+                pledges = {
+                    "round": lambda: pledges.filter(round_id=p["round"]), "state": lambda: pledges.filter(state__any=p["state"]),
+                    "subject": lambda: pledges.filter(subject=p["subject"]), "member": lambda: pledges.filter(member_id=p["member"]),
+                    "organizations": lambda: pledges.filter(organization_id__any=p["organizations"]),
+                    "overdue": lambda: pledges.filter(overdue), "not_overdue": lambda: pledges.exclude(overdue),
+                    "mine": lambda: pledges.filter(member_id=p["mine"]),
+                }[name]()
+            return pledges.order_by(*PLEDGE_LIST_ORDER).values(*PLEDGE_COLUMNS)
+
+        build.__qualname__ = f"pledge list {key}"
+        kinds = {name: _PLEDGE_LIST_FILTERS[name] for name in filters if _PLEDGE_LIST_FILTERS[name]}
+        read = _pledge_lists.setdefault(key, CompiledQuery(build, {**kinds, **({} if everything else _VISIBILITY)}))
+    return read
+
+
+def pledge_list_rows(*, who: Caller, round: int | None = None, state: list[str] | None = None, subject: str | None = None,
+                     member: int | None = None, branch: int | None = None, overdue: bool | None = None,
+                     mine: bool | None = None) -> Paged:
+    """The pledges the caller may see (`_visible`), filtered as the list's query string asks,
+    in list order (PLEDGE_COLUMNS), to be read a page at a time: the same rows as the list's
+    general path (PledgeFilter over pledge_list_visible_to), compiled once per shape."""
+    values = {"round": round, "state": state or None, "subject": subject or None, "member": member,
+              "organizations": sorted(who.subtree_of(branch)) if branch is not None else None,
+              "overdue": True if overdue else None, "not_overdue": True if overdue is False else None,
+              "mine": who.member_id if mine else None}
+    if mine and who.member_id is None:
+        values["mine"] = 0  # no member record: none are theirs (ids start at 1)
+    filters = tuple(name for name, value in values.items() if value is not None)
+    given = {name: values[name] for name in filters if _PLEDGE_LIST_FILTERS[name]}
+    if who.sees_everything:
+        return Paged(_pledge_list_read(everything=True, filters=filters), **given)
+    return Paged(_pledge_list_read(everything=False, filters=filters), **given, member_id=who.member_id,
+                 led_ids=sorted(who.led_ids), oversees_ids=sorted(who.oversees_ids))
+
+
+@compiled(pledge_ids=list)
+def item_states_of_pledges(*, pledge_ids):
+    """(pledge id, item state) of every item of these pledges: a list's item counts."""
+    return PledgeItem.objects.filter(pledge_id__any=pledge_ids).values_list("pledge_id", "state")
+
+
+PLEDGE_DETAIL_COLUMNS = (
+    *PLEDGE_COLUMNS, "reviewer_organization_id", "reviewer_organization__name", "reviewed_by__name", "checklist",
 )
 
 

@@ -35,18 +35,12 @@ def _named(pk, name):
 
 # ------------------------------------------------------------------ pledges (PledgeListSerializer)
 
-PLEDGE_COLUMNS = (
-    "id", "round_id", "round__theme", "subject", "member_id", "member__name", "organization_id", "organization__name",
-    "title", "state", "version", "submitted_at", "approved_at", "published_at", "updated_at",
-)
-
-
 def pledge_rows(pledges) -> list[dict]:
-    """PledgeListSerializer's output for a page of `pledges.values(*PLEDGE_COLUMNS)`, with
-    the item counts from one grouped read of the page's items."""
+    """PledgeListSerializer's output for a page of pledges read with `selectors.PLEDGE_COLUMNS`,
+    with the item counts from one read of the page's items."""
     pledges = list(pledges)
     counts: dict[int, Counter] = {}
-    for pledge_id, state in PledgeItem.objects.filter(pledge_id__in=[p["id"] for p in pledges]).values_list("pledge_id", "state"):
+    for pledge_id, state in selectors.item_states_of_pledges(pledge_ids=[p["id"] for p in pledges]) if pledges else ():
         counts.setdefault(pledge_id, Counter())[state] += 1
     rows = []
     for p in pledges:

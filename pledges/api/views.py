@@ -4,6 +4,7 @@ caller may see (404 otherwise); steps with rules are explicit endpoints."""
 from __future__ import annotations
 
 import django_filters
+from django_filters.utils import translate_validation
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -170,8 +171,17 @@ class PledgeList(CallerMixin, generics.ListCreateAPIView):
         return selectors.pledge_list_visible_to(who=caller).order_by("organization__sort_order", "organization_id", "member__name", "id")
 
     def list(self, request, *args, **kwargs):
-        pledges = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(CountedApart(pledges.values(*rows.PLEDGE_COLUMNS), pledges))
+        if "search" in request.query_params or "ordering" in request.query_params:  # the general path: any search, any order
+            pledges = self.filter_queryset(self.get_queryset())
+            page = self.paginate_queryset(CountedApart(pledges.values(*selectors.PLEDGE_COLUMNS), pledges))
+            return self.get_paginated_response(rows.pledge_rows(page))
+        # The lists phones open (theirs, a branch's, by state): the same filters, validated by
+        # the same filter set, read by a compiled selector (pledges.selectors.pledge_list_rows).
+        filters = PledgeFilter(request.query_params, queryset=Pledge.objects.none(), request=request)
+        if not filters.is_valid():
+            raise translate_validation(filters.errors)
+        chosen = {name: value for name, value in filters.form.cleaned_data.items() if value not in (None, "", [])}
+        page = self.paginate_queryset(selectors.pledge_list_rows(who=self.caller, **chosen))
         return self.get_paginated_response(rows.pledge_rows(page))
 
     @extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeDetailSerializer})

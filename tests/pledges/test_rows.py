@@ -10,6 +10,7 @@ from pledges.api import rows, serializers as s
 from pledges.cadence import overdue_detect
 from pledges.models import Pledge, PledgeItem
 from tenants.services import unit_run
+from tenants.organization.caller import caller_for
 from tests.pledges.support import TODAY, member_items, member_of, published_pledge, round_around_today, submitted_pledge, who
 
 
@@ -38,7 +39,7 @@ def test_pledge_rows_are_the_list_serializers_output(world, db):
             closed_count=Count("items", filter=Q(items__state=PledgeItem.State.CLOSED), distinct=True),
             overdue_count=Count("items", filter=Q(items__state=PledgeItem.State.OVERDUE), distinct=True),
         ), many=True).data
-        got = rows.pledge_rows(pledges.values(*rows.PLEDGE_COLUMNS))
+        got = rows.pledge_rows(pledges.values(*selectors.PLEDGE_COLUMNS))
     assert len(got) == 3 and {p["state"] for p in got} == {"draft", "submitted", "published"}
     assert any(p["item_count"] == 0 for p in got) and any(p["closed_count"] == 1 and p["overdue_count"] == 1 for p in got)
     assert got == [dict(p) for p in expected]
@@ -171,3 +172,40 @@ def test_a_members_ledger_is_the_item_and_record_serializers_output(world, db):
     assert any(i["closed_by_name"] for i in got["items"])
     assert got["member"] == {"id": member.pk, "name": member.name, "branch": member.branch.name, "post": member.post}
     assert got["items"] == expected
+
+
+def test_the_compiled_pledge_list_is_the_filter_sets_list_for_every_caller_and_filter(world, db):
+    """pledge_list_rows (what phones open: theirs, a branch's, by state, overdue) gives the
+    rows, order and count of the general path (PledgeFilter over pledge_list_visible_to) for
+    each kind of caller and each filter, alone and combined."""
+    from types import SimpleNamespace
+
+    from django.http import QueryDict
+
+    from pledges.api.views import PledgeFilter
+    from tenants.compiled import Paged
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = _every_kind_of_pledge(A)
+        member = member_of(A.member)
+        callers = {"member": who(A.member), "other": who(A.other_member), "secretary": who(A.secretary),
+                   "admin": who(A.admin, admin=True), "viewer": caller_for(user_id=world.county_admin_k1.pk, is_read_only=True)}
+        queries = ["", "mine=true", "mine=false", f"branch={A.branch_id}", f"branch={A.committee_id}", "state=published",
+                   "state=draft&state=submitted", "overdue=true", "overdue=false", "subject=member", f"member={member.pk}",
+                   f"round={round.pk}", f"round={round.pk}&branch={A.branch_id}&state=published&overdue=false", "mine=true&overdue=true"]
+        compared = 0
+        for name, caller in callers.items():
+            request = SimpleNamespace(parser_context={"view": SimpleNamespace(caller=caller)})
+            visible = selectors.pledge_list_visible_to(who=caller).order_by(*selectors.PLEDGE_LIST_ORDER)
+            for query in queries:
+                filters = PledgeFilter(QueryDict(query), queryset=visible, request=request)
+                assert filters.is_valid(), query
+                expected = list(filters.qs.values(*selectors.PLEDGE_COLUMNS))
+                chosen = {k: v for k, v in filters.form.cleaned_data.items() if v not in (None, "", [])}
+                got = selectors.pledge_list_rows(who=caller, **chosen)
+                assert isinstance(got, Paged)
+                assert got[0:100] == expected, (name, query)
+                assert got.count() == len(expected), (name, query)
+                compared += bool(expected)
+    assert compared > 30  # most combinations hold pledges: the comparison is not of empty lists
