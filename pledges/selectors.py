@@ -107,15 +107,16 @@ PLEDGE_LIST_ORDER = ("organization__sort_order", "organization_id", "member__nam
 _PLEDGE_LIST_FILTERS = {"round": int, "state": list, "subject": str, "member": int, "organizations": list, "overdue": None,
                         "not_overdue": None, "mine": int}
 _VISIBILITY = {"member_id": int, "led_ids": list, "oversees_ids": list}
-_pledge_lists: dict[tuple, CompiledQuery] = {}
+_pledge_lists: dict[tuple, tuple[CompiledQuery, CompiledQuery]] = {}
 
 
-def _pledge_list_read(*, everything: bool, filters: tuple[str, ...]) -> CompiledQuery:
-    """The compiled read for one shape of the list: the caller's kind and the filters in use."""
+def _pledge_list_reads(*, everything: bool, filters: tuple[str, ...]) -> tuple[CompiledQuery, CompiledQuery]:
+    """The compiled reads (rows, keys to count) for one shape of the list: the caller's kind
+    and the filters in use."""
     key = (everything, filters)
-    read = _pledge_lists.get(key)
-    if read is None:
-        def build(**p):
+    reads = _pledge_lists.get(key)
+    if reads is None:
+        def filtered(p) -> QuerySet[Pledge]:
             pledges = Pledge.objects.all()
             if not everything:
                 pledges = pledges.filter(_visible(member_id=p["member_id"], led_ids=p["led_ids"], oversees_ids=p["oversees_ids"]))
@@ -128,12 +129,19 @@ def _pledge_list_read(*, everything: bool, filters: tuple[str, ...]) -> Compiled
                     "overdue": lambda: pledges.filter(overdue), "not_overdue": lambda: pledges.exclude(overdue),
                     "mine": lambda: pledges.filter(member_id=p["mine"]),
                 }[name]()
-            return pledges.order_by(*PLEDGE_LIST_ORDER).values(*PLEDGE_COLUMNS)
+            return pledges
 
-        build.__qualname__ = f"pledge list {key}"
+        def rows(**p):
+            return filtered(p).order_by(*PLEDGE_LIST_ORDER).values(*PLEDGE_COLUMNS)
+
+        def keys(**p):
+            return filtered(p).order_by().values_list("pk")
+
+        rows.__qualname__, keys.__qualname__ = f"pledge list rows {key}", f"pledge list keys {key}"
         kinds = {name: _PLEDGE_LIST_FILTERS[name] for name in filters if _PLEDGE_LIST_FILTERS[name]}
-        read = _pledge_lists.setdefault(key, CompiledQuery(build, {**kinds, **({} if everything else _VISIBILITY)}))
-    return read
+        kinds.update({} if everything else _VISIBILITY)
+        reads = _pledge_lists.setdefault(key, (CompiledQuery(rows, kinds), CompiledQuery(keys, kinds)))
+    return reads
 
 
 def pledge_list_rows(*, who: Caller, round: int | None = None, state: list[str] | None = None, subject: str | None = None,
@@ -151,15 +159,15 @@ def pledge_list_rows(*, who: Caller, round: int | None = None, state: list[str] 
     filters = tuple(name for name, value in values.items() if value is not None)
     given = {name: values[name] for name in filters if _PLEDGE_LIST_FILTERS[name]}
     if who.sees_everything:
-        return Paged(_pledge_list_read(everything=True, filters=filters), **given)
-    return Paged(_pledge_list_read(everything=False, filters=filters), **given, member_id=who.member_id,
+        return Paged(*_pledge_list_reads(everything=True, filters=filters), **given)
+    return Paged(*_pledge_list_reads(everything=False, filters=filters), **given, member_id=who.member_id,
                  led_ids=sorted(who.led_ids), oversees_ids=sorted(who.oversees_ids))
 
 
 @compiled(pledge_ids=list)
 def item_states_of_pledges(*, pledge_ids):
     """(pledge id, item state) of every item of these pledges: a list's item counts."""
-    return PledgeItem.objects.filter(pledge_id__any=pledge_ids).values_list("pledge_id", "state")
+    return PledgeItem.objects.filter(pledge_id__any=pledge_ids).order_by().values_list("pledge_id", "state")
 
 
 PLEDGE_DETAIL_COLUMNS = (
@@ -302,13 +310,25 @@ ITEM_COLUMNS = (
 LEDGER_ORDER = ("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
 
 
+def _ledger_items_of(*, round_id, organization_ids, states) -> QuerySet[PledgeItem]:
+    return PledgeItem.objects.filter(pledge__round_id=round_id, pledge__state__any=list(LEDGER_STATES),
+                                     pledge__organization_id__any=organization_ids, state__any=states)
+
+
 @compiled(round_id=int, organization_ids=list, states=list)
 def ledger_item_rows(*, round_id, organization_ids, states):
     """The ledger of these organisations (ITEM_COLUMNS), in ledger order; `states`: the item
     states shown (all of them for the whole ledger). Compiled, to be read a page at a time."""
-    return (PledgeItem.objects.filter(pledge__round_id=round_id, pledge__state__any=list(LEDGER_STATES),
-                                      pledge__organization_id__any=organization_ids, state__any=states)
-            .order_by(*LEDGER_ORDER).values(*ITEM_COLUMNS))
+    return _ledger_items_of(round_id=round_id, organization_ids=organization_ids, states=states).order_by(*LEDGER_ORDER).values(*ITEM_COLUMNS)
+
+
+@compiled(round_id=int, organization_ids=list, states=list)
+def ledger_item_keys(*, round_id, organization_ids, states):
+    return _ledger_items_of(round_id=round_id, organization_ids=organization_ids, states=states).order_by().values_list("pk")
+
+
+def ledger_page(**values) -> Paged:
+    return Paged(ledger_item_rows, ledger_item_keys, **values)
 
 
 def ledger_records(*, items: QuerySet[PledgeItem]) -> QuerySet[ProgressRecord]:

@@ -78,8 +78,6 @@ class CompiledQuery:
     def _compile(self, *, counting: bool = False) -> tuple:
         markers = {name: _MARKERS[kind](i) for i, (name, kind) in enumerate(self.kinds.items())}
         queryset = self.build(**markers)
-        if counting:  # the same rows, no order, no columns but the key: what COUNT needs
-            queryset = queryset.order_by().values_list("pk")
         query = queryset.query
         where = self.build.__qualname__
         if query.is_sliced:
@@ -127,7 +125,8 @@ class CompiledQuery:
         return bound
 
     def count(self, **values) -> int:
-        """How many rows the read gives (COUNT over its rows without their order or columns)."""
+        """How many rows the read gives. Count with a read of the bare keys, unordered (a
+        count over the columns' joins and the order would pay for both)."""
         if self._counted is None:
             with self._lock:
                 if self._counted is None:
@@ -172,15 +171,16 @@ def _converted(rows, converters, connection) -> list[list]:
 
 class Paged:
     """A compiled read as a list to paginate (Django's paginator slices it and asks its count):
-    each page one LIMIT/OFFSET read, the count one COUNT read."""
+    each page one LIMIT/OFFSET read of `read`, the count one COUNT of `counted` (the same
+    rows' keys, without the columns' joins or an order)."""
 
     ordered = True
 
-    def __init__(self, read: CompiledQuery, **values):
-        self.read, self.values = read, values
+    def __init__(self, read: CompiledQuery, counted: CompiledQuery, **values):
+        self.read, self.counted, self.values = read, counted, values
 
     def count(self) -> int:
-        return self.read.count(**self.values)
+        return self.counted.count(**self.values)
 
     def __len__(self) -> int:
         return self.count()

@@ -22,7 +22,6 @@ from tenants.api.idempotency import IdempotentPostMixin
 from tenants.api.pagination import CountedApart
 from tenants.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
 from tenants.organization.models import Member
-from tenants.compiled import Paged
 from tenants.organization.selectors import member_list_for, organization_exists, organization_list
 
 from .. import selectors, services
@@ -520,7 +519,7 @@ class BranchLedger(LedgerMixin, generics.GenericAPIView):
             return Response({"error": {"status": 400, "code": "invalid", "message": _("Some fields are not valid."),
                                        "fields": {"state": [_("Choose one of: %(states)s.") % {"states": ", ".join(PledgeItem.State.values)}]}}},
                             status=status.HTTP_400_BAD_REQUEST)
-        items = Paged(selectors.ledger_item_rows, round_id=round.pk, organization_ids=sorted(self.caller.subtree_of(pk)),
+        items = selectors.ledger_page(round_id=round.pk, organization_ids=sorted(self.caller.subtree_of(pk)),
                       states=[state] if state else list(PledgeItem.State.values))
         return self.get_paginated_response(rows.item_rows(self.paginate_queryset(items)))
 

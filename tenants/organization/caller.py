@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from tenants.compiled import compiled
+
 from .models import Member, Organization
 
 
@@ -36,9 +38,16 @@ class Caller:
         return self.is_unit_admin or self.is_read_only
 
 
+@compiled()
+def _organization_parents():
+    return Organization.objects.order_by().values_list("pk", "parent_id")
+
+
 def organization_children() -> dict[int | None, list[int]]:
+    """The unit's organisation tree: each organisation's children (compiled: read on every
+    request of a secretary)."""
     children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Organization.objects.values_list("pk", "parent_id"):
+    for pk, parent_id in _organization_parents():
         children.setdefault(parent_id, []).append(pk)
     return children
 

@@ -16,6 +16,11 @@ def _items_not_in_state(*, pledge_ids, state):
             .values("id", "pledge_id", "pledge__title", "deadline", "closed_at", "pledge__checklist").order_by("id"))
 
 
+@compiled(pledge_ids=list, state=str)
+def _item_keys_not_in_state(*, pledge_ids, state):
+    return PledgeItem.objects.filter(pledge_id__any=pledge_ids).exclude(state=state).order_by().values_list("pk")
+
+
 @compiled(pledge_id=int)
 def _event_snapshots(*, pledge_id):
     return PledgeEvent.objects.filter(pledge_id=pledge_id).order_by("id").values_list("id", "snapshot")
@@ -99,7 +104,7 @@ def test_a_paged_compiled_read_gives_the_querysets_pages_and_count(world, db):
         orm = PledgeItem.objects.filter(pledge_id__in=everything).exclude(state="none").values(
             "id", "pledge_id", "pledge__title", "deadline", "closed_at", "pledge__checklist").order_by("id")
         assert orm.count() >= 3
-        paged = Paged(_items_not_in_state, pledge_ids=everything, state="none")
+        paged = Paged(_items_not_in_state, _item_keys_not_in_state, pledge_ids=everything, state="none")
         assert paged.count() == orm.count() == len(paged)
         for size in (1, 2, orm.count() + 1):
             mine, theirs = Paginator(paged, size), Paginator(orm, size)
