@@ -28,10 +28,10 @@ def jurisdiction_ids_below(*, roots: QuerySet | Iterable[int]) -> RawSQL:
     )
 
 
-def jurisdiction_ids_above_sql(start: str) -> str:
+def jurisdiction_ids_above_sql(start: str, *, schema: str | None = None) -> str:
     """SQL of the ids of the jurisdiction `start` (an SQL expression: a placeholder, or a column
-    of an outer query) and of every one above it, up to its province."""
-    table = Jurisdiction._meta.db_table
+    of an outer query) and of every one above it, up to its province; `schema` qualifies the table."""
+    table = f'"{schema}".{Jurisdiction._meta.db_table}' if schema else Jurisdiction._meta.db_table
     return (f"WITH RECURSIVE above(id, parent_id) AS (SELECT id, parent_id FROM {table} WHERE id = {start} "
             f"UNION SELECT j.id, j.parent_id FROM {table} j JOIN above a ON j.id = a.parent_id) SELECT id FROM above")
 

@@ -63,6 +63,29 @@ def wrk_run(*, port: int, requests: list[tuple[str, dict]], seconds: float, conn
             "socket_errors": sum(int(n) for n in errors.groups()[:3]) if errors else 0, "timeouts": int(errors.group(4)) if errors else 0}
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int, *, reaped: bool = False) -> float:
+    """A process's CPU seconds (user + system), and with `reaped` those of its exited children."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if reaped else 0)
+    return ticks / _TICKS
+
+
+def cpu_seconds(*, master_pid: int) -> dict[str, float]:
+    """CPU time used so far by the web workers and by PostgreSQL's processes, counting those
+    that have exited meanwhile (gunicorn recycles workers; backends end with their connection)."""
+    def family(parent: int) -> float:
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True).stdout.split()
+        return _cpu(parent, reaped=True) + sum(_cpu(int(pid)) for pid in children)
+    postmaster = subprocess.run(["pgrep", "-o", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    return {"web": family(master_pid) - _cpu(master_pid), "db": family(int(postmaster[0])) if postmaster else 0.0}
+
+
 def worker_rss_mb(master_pid: int) -> list[float]:
     children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True).stdout.split()
     sizes = []
@@ -235,18 +258,24 @@ def main() -> None:
         results, baselines = {}, []
         for name, requests in flat.items():  # the baseline before each endpoint: ratios from neighbouring runs
             baselines.append(wrk_run(port=port, requests=baseline, seconds=args.seconds / 2, connections=args.connections, threads=args.threads, workdir=workdir))
+            before = cpu_seconds(master_pid=server.pid)
             results[name] = wrk_run(port=port, requests=requests, seconds=args.seconds, connections=args.connections, threads=args.threads, workdir=workdir)
-            results[name]["baseline_rps"] = baselines[-1]["rps"]
+            after = cpu_seconds(master_pid=server.pid)
+            served = results[name]["rps"] * max(1, round(args.seconds))
+            results[name].update(baseline_rps=baselines[-1]["rps"], web_ms=(after["web"] - before["web"]) * 1000 / served,
+                                 db_ms=(after["db"] - before["db"]) * 1000 / served)
         rss = worker_rss_mb(server.pid)
 
         print(f"\nwrk: {args.connections} keep-alive connections on {args.threads} threads, {args.seconds:g} s per endpoint; "
               f"gunicorn {bench_pledges.gunicorn_workers()} workers x {os.environ.get('WEB_THREADS', '4')} threads (deploy/gunicorn.conf.py)")
         mean_baseline = sum(b["rps"] for b in baselines) / len(baselines)
         first = baselines[0]
-        print(f"  {'endpoint':<34} {'req/s':>8} {'x bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8} {'>10 s':>6} {'SQL/req':>8}")
+        print(f"  {'endpoint':<34} {'req/s':>8} {'x bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8} {'>10 s':>6} {'SQL/req':>8} {'web CPU':>8} {'PG CPU':>7}")
         print(f"  {'bare DRF, 20 rows, one query':<34} {mean_baseline:8.1f} {1.0:7.2f} {first['p50']:7.1f} {first['p99']:7.1f} {first['non2xx']:8d} {first['timeouts']:6d} {len(query_counts['baseline'].queries):8d}")
         for name, r in results.items():
-            print(f"  {name:<34} {r['rps']:8.1f} {r['rps'] / r['baseline_rps']:7.2f} {r['p50']:7.1f} {r['p99']:7.1f} {r['non2xx']:8d} {r['timeouts']:6d} {len(query_counts[name].queries):8d}")
+            print(f"  {name:<34} {r['rps']:8.1f} {r['rps'] / r['baseline_rps']:7.2f} {r['p50']:7.1f} {r['p99']:7.1f} {r['non2xx']:8d} {r['timeouts']:6d} "
+                  f"{len(query_counts[name].queries):8d} {r['web_ms']:8.2f} {r['db_ms']:7.2f}")
+        print("  (web CPU, PG CPU: milliseconds of CPU per request in the web workers and in PostgreSQL during that endpoint's run)")
         print(f"  (each ratio is to the baseline measured just before that endpoint; baseline range {min(b['rps'] for b in baselines):.0f}–{max(b['rps'] for b in baselines):.0f} req/s)")
         print(f"  web worker memory after the run (RSS): {', '.join(f'{mb:.0f} MB' for mb in rss)}")
         if any(r["non2xx"] or r["socket_errors"] for r in results.values()):

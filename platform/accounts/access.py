@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
+from django_tenants.utils import get_public_schema_name
 
 from tenants.hierarchy import jurisdiction_ids_above_sql, units_below
 
@@ -58,16 +59,21 @@ def _route_sql(with_user: bool) -> tuple[str, list[str], list[str]]:
 
     from .models import User
 
+    public = get_public_schema_name()
+
+    def table(model) -> str:  # every table named with its schema: the query runs under any search_path
+        return f'"{public}".{model._meta.db_table}'
+
     unit_fields = [f.attname for f in Unit._meta.concrete_fields]
     user_fields = [f.attname for f in User._meta.concrete_fields] if with_user else []
     columns = [f'u."{name}"' for name in unit_fields] + [f'usr."{name}"' for name in user_fields]
     sql = (
         f"SELECT {', '.join(columns)}, "
-        f"ARRAY(SELECT r.role FROM {UnitRole._meta.db_table} r WHERE r.unit_id = u.id AND r.user_id = %(user)s), "
-        f"EXISTS (SELECT 1 FROM {JurisdictionRole._meta.db_table} jr WHERE jr.user_id = %(user)s "
-        f"AND jr.jurisdiction_id IN ({jurisdiction_ids_above_sql('u.county_id')})) "
-        f"FROM {Unit._meta.db_table} u "
-        + (f"LEFT JOIN {User._meta.db_table} usr ON usr.id = %(user)s " if with_user else "")
+        f"ARRAY(SELECT r.role FROM {table(UnitRole)} r WHERE r.unit_id = u.id AND r.user_id = %(user)s), "
+        f"EXISTS (SELECT 1 FROM {table(JurisdictionRole)} jr WHERE jr.user_id = %(user)s "
+        f"AND jr.jurisdiction_id IN ({jurisdiction_ids_above_sql('u.county_id', schema=public)})) "
+        f"FROM {table(Unit)} u "
+        + (f"LEFT JOIN {table(User)} usr ON usr.id = %(user)s " if with_user else "")
         + "WHERE u.slug = %(slug)s"
     )
     return sql, unit_fields, user_fields
@@ -83,7 +89,9 @@ def unit_route(*, slug: str, user_id: int | None, with_user: bool = False) -> Ro
     from .models import User
 
     sql, unit_fields, user_fields = _route_sql(with_user)
-    with connection.cursor() as cursor:
+    # Under whatever path the connection holds (most often the unit's, from the last request):
+    # no `SET search_path` for this query, nor for the view's if it is the same unit.
+    with connection.schema_independent(), connection.cursor() as cursor:
         cursor.execute(sql, {"slug": slug, "user": user_id})
         row = cursor.fetchone()
     if row is None:

@@ -45,3 +45,61 @@ def test_after_a_rolled_back_savepoint_queries_still_run_in_the_unit_the_connect
     assert b.schema_name in seen and a.schema_name not in seen
     connection.set_schema_to_public()
     assert _path_a_query_runs_in() == "public"
+
+
+def test_returning_to_the_path_the_connection_holds_sets_nothing(world, db):
+    a, b = world["A"].unit, world["B"].unit
+    recorder = SchemaOfEachStatement()
+    with connection.execute_wrapper(recorder):
+        connection.set_tenant(a)
+        assert a.schema_name in _path_a_query_runs_in()
+        connection.set_schema_to_public()  # as every request ends…
+        connection.set_tenant(a)  # …and the next one, in the same unit, begins
+        assert a.schema_name in _path_a_query_runs_in()
+        connection.set_tenant(b)
+        assert b.schema_name in _path_a_query_runs_in()
+    assert len(_sets(recorder.statements)) == 2  # A once, then B
+
+
+def test_after_a_rollback_the_path_is_set_again_even_to_the_same_unit(world, db):
+    a, b = world["A"].unit, world["B"].unit
+    connection.set_tenant(a)
+    assert a.schema_name in _path_a_query_runs_in()
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            connection.set_tenant(b)
+            assert b.schema_name in _path_a_query_runs_in()
+            raise RuntimeError("rolled back: the server is on A again")
+    connection.set_tenant(b)  # the connection's record of B died with the savepoint
+    seen = _path_a_query_runs_in()
+    assert b.schema_name in seen and a.schema_name not in seen
+
+
+def test_unit_requests_in_a_row_set_the_path_once_and_each_statement_runs_in_its_unit(world, db):
+    """Routing's query names its schema, so it runs under any path; a second request to the
+    same unit on the same connection then sets nothing, and one to another unit sets its path."""
+    from tests.conftest import api_client_for, unit_url
+
+    A, B = world["A"], world["B"]
+    admin_a, admin_b = api_client_for(A.admin), api_client_for(B.admin)
+    assert admin_a.get(unit_url(A, "members/")).status_code == 200  # the connection now holds A's path
+    paths: list[tuple[str, str]] = []
+
+    def real_path(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not sql.startswith("SET"):  # asked of the server directly, past Django's wrappers
+            paths.append((sql, connection.connection.execute("SELECT current_setting('search_path')").fetchone()[0]))
+        return result
+
+    recorder = SchemaOfEachStatement()
+    with connection.execute_wrapper(recorder), connection.execute_wrapper(real_path):
+        first = admin_a.get(unit_url(A, "members/"))
+        sets_a = len(_sets(recorder.statements))
+        unit_paths_a = [path for sql, path in paths if '"public".' not in sql]
+        paths.clear()
+        second = admin_b.get(unit_url(B, "members/"))
+    assert first.status_code == second.status_code == 200
+    assert sets_a == 0 and unit_paths_a and all(A.unit.schema_name in p for p in unit_paths_a)
+    assert len(_sets(recorder.statements)) == 1  # B's
+    unit_paths_b = [path for sql, path in paths if '"public".' not in sql]
+    assert unit_paths_b and all(B.unit.schema_name in p and A.unit.schema_name not in p for p in unit_paths_b)

@@ -78,7 +78,7 @@ DATABASES = {
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jiannuo"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
-        engine="django_tenants.postgresql_backend",
+        engine="tenants.postgresql_backend",  # django-tenants', without repeated SET search_path
     )
 }
 # The planner's cost of a random read: 1.1 for SSDs (PostgreSQL's default of 4 assumes spinning

@@ -1,0 +1,67 @@
+"""django-tenants' PostgreSQL backend, issuing `SET search_path` only when the connection's
+path really changes.
+
+django-tenants forgets what the connection holds on every `set_tenant`, so each unit
+request paid two statements: `SET search_path = public` for routing and `SET search_path =
+<unit>, public` for the view, even when the previous request on that connection was in the
+same unit. Here the path the connection holds is remembered (and forgotten on close, on
+every rollback and savepoint rollback, as the base does for its own record: PostgreSQL undoes
+a SET inside a transaction rolled back), so switching to the path already set costs nothing.
+Routing's one public query names its schema in the SQL (`schema_independent`), so it runs
+under whatever path the connection holds.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django_tenants.postgresql_backend import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        self._path_on_connection: list[str] | None = None
+        self._schema_independent = False
+        super().__init__(*args, **kwargs)
+
+    def set_tenant(self, tenant, include_public=True):
+        on_connection = self._path_on_connection
+        super().set_tenant(tenant, include_public)
+        if on_connection is not None and on_connection == self._get_cursor_search_paths():
+            self.search_path_set_schemas = on_connection
+
+    def _handle_search_path(self, cursor=None):
+        if self._schema_independent:
+            return
+        super()._handle_search_path(cursor)
+        if not self._setting_search_path:
+            self._path_on_connection = self.search_path_set_schemas
+
+    @contextmanager
+    def schema_independent(self):
+        """Statements inside name the schema of every table they read (`public.x`): they run
+        under the path the connection holds, without setting one."""
+        self._schema_independent = True
+        try:
+            yield
+        finally:
+            self._schema_independent = False
+
+    def _forget_path(self):
+        self._path_on_connection = None
+
+    def connect(self):
+        self._forget_path()
+        self.search_path_set_schemas = None
+        super().connect()
+
+    def close(self):
+        self._forget_path()
+        super().close()
+
+    def rollback(self):
+        self._forget_path()
+        super().rollback()
+
+    def savepoint_rollback(self, sid):
+        self._forget_path()
+        super().savepoint_rollback(sid)
