@@ -197,7 +197,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # --- Cache and sessions: keys carry the schema name -----------------------------------------
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "tenants.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "KEY_PREFIX": "jiannuo",
@@ -205,7 +205,7 @@ CACHES = {
 }
 # Security state is global, not per unit: keys without the schema prefix, so a session ended
 # inside a unit's console is ended everywhere, and a revoked token is revoked on every path.
-CACHES["security"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "jiannuo-security"}
+CACHES["security"] = {"BACKEND": "tenants.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "jiannuo-security"}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_CACHE_ALIAS = "security"
 SESSION_COOKIE_AGE = 60 * 60 * 12  # a working day; idleness ends it sooner (JIANNUO_SESSION_IDLE)
