@@ -257,7 +257,11 @@ def main() -> None:
             wrk_run(port=port, requests=requests, seconds=1, connections=args.connections, threads=args.threads, workdir=workdir)
         results, baselines = {}, []
         for name, requests in flat.items():  # the baseline before each endpoint: ratios from neighbouring runs
+            before = cpu_seconds(master_pid=server.pid)
             baselines.append(wrk_run(port=port, requests=baseline, seconds=args.seconds / 2, connections=args.connections, threads=args.threads, workdir=workdir))
+            after = cpu_seconds(master_pid=server.pid)
+            served = baselines[-1]["rps"] * max(1, round(args.seconds / 2))
+            baselines[-1].update(web_ms=(after["web"] - before["web"]) * 1000 / served, db_ms=(after["db"] - before["db"]) * 1000 / served)
             before = cpu_seconds(master_pid=server.pid)
             results[name] = wrk_run(port=port, requests=requests, seconds=args.seconds, connections=args.connections, threads=args.threads, workdir=workdir)
             after = cpu_seconds(master_pid=server.pid)
@@ -271,7 +275,8 @@ def main() -> None:
         mean_baseline = sum(b["rps"] for b in baselines) / len(baselines)
         first = baselines[0]
         print(f"  {'endpoint':<34} {'req/s':>8} {'x bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8} {'>10 s':>6} {'SQL/req':>8} {'web CPU':>8} {'PG CPU':>7}")
-        print(f"  {'bare DRF, 20 rows, one query':<34} {mean_baseline:8.1f} {1.0:7.2f} {first['p50']:7.1f} {first['p99']:7.1f} {first['non2xx']:8d} {first['timeouts']:6d} {len(query_counts['baseline'].queries):8d}")
+        print(f"  {'bare DRF, 20 rows, one query':<34} {mean_baseline:8.1f} {1.0:7.2f} {first['p50']:7.1f} {first['p99']:7.1f} {first['non2xx']:8d} {first['timeouts']:6d} {len(query_counts['baseline'].queries):8d} "
+              f"{sum(b['web_ms'] for b in baselines) / len(baselines):8.2f} {sum(b['db_ms'] for b in baselines) / len(baselines):7.2f}")
         for name, r in results.items():
             print(f"  {name:<34} {r['rps']:8.1f} {r['rps'] / r['baseline_rps']:7.2f} {r['p50']:7.1f} {r['p99']:7.1f} {r['non2xx']:8d} {r['timeouts']:6d} "
                   f"{len(query_counts[name].queries):8d} {r['web_ms']:8.2f} {r['db_ms']:7.2f}")
