@@ -7,7 +7,8 @@ demo unit 红星镇.
 The server is gunicorn with the project's own config (deploy/gunicorn.conf.py) and production
 settings; the load is wrk (Debian package `wrk`), 32 keep-alive connections on 2 threads, each
 scenario rotating through many callers. Printed per endpoint: requests/s, ratio to the
-baseline, p50, p99, non-2xx answers, SQL statements per request (counted in-process); then each
+baseline, p50, p99, non-2xx answers, SQL statements per request (counted in-process), and the
+CPU milliseconds per request spent in the web workers and in PostgreSQL during that run; then each
 web worker's memory (RSS). Scratch database jiannuo_bench_api and Redis database 10, both
 dropped/flushed afterwards.
 """
