@@ -13,7 +13,7 @@ from rest_framework import serializers
 from tenants.organization.caller import Caller
 
 from .. import selectors
-from ..models import Attachment, Pledge, PledgeItem
+from ..models import Pledge, PledgeItem
 from .serializers import file_address
 
 # One instance each: their to_representation formats as the serializers do (time zone, ISO).

@@ -164,7 +164,10 @@ def test_pledge_list_filters(world, db):
     assert secretary.get(unit_url(A, f"pledges/?branch={A.branch_id}")).json()["count"] == 1
     assert secretary.get(unit_url(A, "pledges/?state=draft")).json()["count"] == 0
     assert api_client_for(A.member).get(unit_url(A, "pledges/?mine=true")).json()["results"][0]["id"] == A.pledge_id
-    assert secretary.get(unit_url(A, "pledges/?state=nonsense")).status_code == 400
+    bad = secretary.get(unit_url(A, "pledges/?state=nonsense&branch=x"))
+    assert bad.status_code == 400
+    error = bad.json()["error"]  # the phone's error envelope, in the caller's language (zh-hans by default)
+    assert set(error["fields"]) == {"state", "branch"} and all("\u4e00" <= ch <= "\u9fff" for ch in error["message"][:1])
 
 
 def test_members_see_drafts_only_of_their_own(world, db):
