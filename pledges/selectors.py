@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -132,7 +132,9 @@ def _pledge_list_reads(*, everything: bool, filters: tuple[str, ...]) -> tuple[C
             return pledges
 
         def rows(**p):
-            return filtered(p).order_by(*PLEDGE_LIST_ORDER).values(*PLEDGE_COLUMNS)
+            # Each pledge's item states in its row: the list's counts without another read.
+            states = PledgeItem.objects.filter(pledge_id=OuterRef("pk")).order_by().values("state")
+            return filtered(p).order_by(*PLEDGE_LIST_ORDER).values(*PLEDGE_COLUMNS, item_states=ArraySubquery(states))
 
         def keys(**p):
             return filtered(p).order_by().values_list("pk")
@@ -310,25 +312,47 @@ ITEM_COLUMNS = (
 LEDGER_ORDER = ("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
 
 
-def _ledger_items_of(*, round_id, organization_ids, states) -> QuerySet[PledgeItem]:
-    return PledgeItem.objects.filter(pledge__round_id=round_id, pledge__state__any=list(LEDGER_STATES),
-                                     pledge__organization_id__any=organization_ids, state__any=states)
+def _ledger_items_of(*, round_id, organization_ids, state=None) -> QuerySet[PledgeItem]:
+    items = PledgeItem.objects.filter(pledge__round_id=round_id, pledge__state__any=list(LEDGER_STATES),
+                                      pledge__organization_id__any=organization_ids)
+    return items if state is None else items.filter(state=state)
 
 
-@compiled(round_id=int, organization_ids=list, states=list)
-def ledger_item_rows(*, round_id, organization_ids, states):
-    """The ledger of these organisations (ITEM_COLUMNS), in ledger order; `states`: the item
-    states shown (all of them for the whole ledger). Compiled, to be read a page at a time."""
-    return _ledger_items_of(round_id=round_id, organization_ids=organization_ids, states=states).order_by(*LEDGER_ORDER).values(*ITEM_COLUMNS)
+# The ledger of some organisations (ITEM_COLUMNS) in ledger order, read a page at a time:
+# compiled, one (rows, keys) pair for the whole ledger and one for a single item state (a
+# condition on every state would steer the planner to the state index over all the unit's items).
+def _ledger_columns(items: QuerySet[PledgeItem]) -> QuerySet[PledgeItem]:
+    """ITEM_COLUMNS, the verifier's name as a subquery PostgreSQL runs for the page's rows only
+    (a fifth table in the join cost more to plan than the whole read takes to run)."""
+    verifier = Member.objects.filter(pk=OuterRef("closed_by_id")).values("name")
+    return items.order_by(*LEDGER_ORDER).values(*(c for c in ITEM_COLUMNS if c != "closed_by__name"), closed_by_name=Subquery(verifier))
 
 
-@compiled(round_id=int, organization_ids=list, states=list)
-def ledger_item_keys(*, round_id, organization_ids, states):
-    return _ledger_items_of(round_id=round_id, organization_ids=organization_ids, states=states).order_by().values_list("pk")
+@compiled(round_id=int, organization_ids=list)
+def ledger_item_rows(*, round_id, organization_ids):
+    return _ledger_columns(_ledger_items_of(round_id=round_id, organization_ids=organization_ids))
 
 
-def ledger_page(**values) -> Paged:
-    return Paged(ledger_item_rows, ledger_item_keys, **values)
+@compiled(round_id=int, organization_ids=list)
+def ledger_item_keys(*, round_id, organization_ids):
+    return _ledger_items_of(round_id=round_id, organization_ids=organization_ids).order_by().values_list("pk")
+
+
+@compiled(round_id=int, organization_ids=list, state=str)
+def _ledger_item_rows_in_state(*, round_id, organization_ids, state):
+    return _ledger_columns(_ledger_items_of(round_id=round_id, organization_ids=organization_ids, state=state))
+
+
+@compiled(round_id=int, organization_ids=list, state=str)
+def _ledger_item_keys_in_state(*, round_id, organization_ids, state):
+    return _ledger_items_of(round_id=round_id, organization_ids=organization_ids, state=state).order_by().values_list("pk")
+
+
+def ledger_page(*, round_id: int, organization_ids: list[int], state: str | None = None) -> Paged:
+    """The items of these organisations' ledger, of one item state when `state` is given."""
+    if state is None:
+        return Paged(ledger_item_rows, ledger_item_keys, round_id=round_id, organization_ids=organization_ids)
+    return Paged(_ledger_item_rows_in_state, _ledger_item_keys_in_state, round_id=round_id, organization_ids=organization_ids, state=state)
 
 
 def ledger_records(*, items: QuerySet[PledgeItem]) -> QuerySet[ProgressRecord]:

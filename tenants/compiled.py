@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Field, ForeignObject, Lookup, QuerySet
+from django.db.models import Count, Field, ForeignObject, Lookup, QuerySet, Window
 from django.db.models.query import FlatValuesListIterable, ValuesIterable, ValuesListIterable
 
 
@@ -73,11 +73,14 @@ class CompiledQuery:
         self._lock = threading.Lock()
         self._compiled: tuple | None = None
         self._counted: tuple | None = None
+        self._windowed: tuple | None = None
         functools.update_wrapper(self, build)
 
-    def _compile(self, *, counting: bool = False) -> tuple:
+    def _compile(self, *, counting: bool = False, windowed: bool = False) -> tuple:
         markers = {name: _MARKERS[kind](i) for i, (name, kind) in enumerate(self.kinds.items())}
         queryset = self.build(**markers)
+        if windowed:  # the whole read's count as a last column (the ORM keeps ORDER BY's positions right)
+            queryset = queryset.annotate(compiled_window_count=Window(Count("*")))
         query = queryset.query
         where = self.build.__qualname__
         if query.is_sliced:
@@ -137,8 +140,23 @@ class CompiledQuery:
             return cursor.fetchone()[0]
 
     def __call__(self, *, limit: int | None = None, offset: int = 0, **values) -> list:
-        self.sql()
-        sql, params, slots, names, iterable, converters = self._compiled
+        return self._run(values, limit=limit, offset=offset, total=False)[0]
+
+    def page(self, *, limit: int, offset: int = 0, **values) -> tuple[list, int | None]:
+        """One page and the number of rows the whole read gives, in one statement (a window
+        count rides along each row); the number is None when the page is empty."""
+        return self._run(values, limit=limit, offset=offset, total=True)
+
+    def _run(self, values: dict, *, limit: int | None, offset: int, total: bool) -> tuple[list, int | None]:
+        if total:
+            if self._windowed is None:
+                with self._lock:
+                    if self._windowed is None:
+                        self._windowed = self._compile(windowed=True)
+            sql, params, slots, names, iterable, converters = self._windowed
+        else:
+            self.sql()
+            sql, params, slots, names, iterable, converters = self._compiled
         bound = self._bind(params, slots, values)
         if limit is not None:
             sql = f"{sql} LIMIT %s OFFSET %s"
@@ -149,11 +167,16 @@ class CompiledQuery:
             rows: Iterable = cursor.fetchall()
         if converters:
             rows = _converted(rows, converters, connection)
+        counted = None
+        if total:
+            counted = rows[0][-1] if rows else None
+            rows = [row[:-1] for row in rows]
+            names = names[:-1] if names else names
         if iterable is ValuesIterable:
-            return [dict(zip(names, row)) for row in rows]
+            return [dict(zip(names, row)) for row in rows], counted
         if iterable is FlatValuesListIterable:
-            return [row[0] for row in rows]
-        return [tuple(row) for row in rows]
+            return [row[0] for row in rows], counted
+        return [tuple(row) for row in rows], counted
 
 
 def _converted(rows, converters, connection) -> list[list]:
@@ -170,9 +193,9 @@ def _converted(rows, converters, connection) -> list[list]:
 
 
 class Paged:
-    """A compiled read as a list to paginate (Django's paginator slices it and asks its count):
-    each page one LIMIT/OFFSET read of `read`, the count one COUNT of `counted` (the same
-    rows' keys, without the columns' joins or an order)."""
+    """A compiled read as a list to paginate: `page()` reads a page and the whole list's count
+    in one statement (tenants.api.pagination uses it); slicing reads a page alone and `count()`
+    counts `counted`, a read of the same rows' keys without the columns' joins or an order."""
 
     ordered = True
 
@@ -184,6 +207,10 @@ class Paged:
 
     def __len__(self) -> int:
         return self.count()
+
+    def page(self, *, offset: int, limit: int) -> tuple[list, int | None]:
+        """(rows, count of the whole list); the count is None past the end (no rows)."""
+        return self.read.page(limit=limit, offset=offset, **self.values)
 
     def __getitem__(self, index: slice) -> list:
         if not isinstance(index, slice) or index.step not in (None, 1):

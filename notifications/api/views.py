@@ -1,15 +1,17 @@
 """The caller's in-app inbox in this unit."""
 from django.utils import timezone
+from django_filters.widgets import BooleanWidget
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tenants.api.formats import datetimes
 from tenants.api.serializers import ModelSerializer
 from tenants.api.units import UnitScopedMixin
 
 from ..models import Notification
-from ..selectors import inbox_of
+from ..selectors import inbox_of, inbox_rows
 
 
 class NotificationSerializer(ModelSerializer):
@@ -25,6 +27,15 @@ class NotificationList(UnitScopedMixin, generics.ListAPIView):
 
     def scoped_queryset(self, caller):
         return inbox_of(user_id=caller.user_id)
+
+    def list(self, request, *args, **kwargs):
+        # The inbox needs only who is calling (the routing decision's user), not their
+        # member record: a compiled read of the page and its count, in one statement.
+        # read_at__isnull as its filter reads it (the same widget: true/false/1/0, anything else ignored).
+        unread = BooleanWidget().value_from_datadict(request.query_params, {}, "read_at__isnull")
+        page = self.paginate_queryset(inbox_rows(user_id=self.access.user_id, unread=unread))
+        dt = datetimes()
+        return self.get_paginated_response([{**n, "created_at": dt(n["created_at"]), "read_at": dt(n["read_at"])} for n in page])
 
 
 class NotificationRead(UnitScopedMixin, APIView):

@@ -8,25 +8,13 @@ from collections import Counter
 from types import SimpleNamespace
 
 from django.urls import reverse
-from rest_framework import serializers
 
+from tenants.api.formats import datetimes, iso_date
 from tenants.organization.caller import Caller
 
 from .. import selectors
 from ..models import Pledge, PledgeItem
 from .serializers import file_address
-
-# One instance each: their to_representation formats as the serializers do (time zone, ISO).
-_datetime = serializers.DateTimeField()
-_date = serializers.DateField()
-
-
-def _dt(value):
-    return None if value is None else _datetime.to_representation(value)
-
-
-def _d(value):
-    return None if value is None else _date.to_representation(value)
 
 
 def _named(pk, name):
@@ -37,14 +25,17 @@ def _named(pk, name):
 
 def pledge_rows(pledges) -> list[dict]:
     """PledgeListSerializer's output for a page of pledges read with `selectors.PLEDGE_COLUMNS`,
-    with the item counts from one read of the page's items."""
+    with the item counts from the rows' `item_states` when they carry them (the compiled list),
+    else from one read of the page's items."""
+    dt = datetimes()
     pledges = list(pledges)
     counts: dict[int, Counter] = {}
-    for pledge_id, state in selectors.item_states_of_pledges(pledge_ids=[p["id"] for p in pledges]) if pledges else ():
-        counts.setdefault(pledge_id, Counter())[state] += 1
+    if pledges and "item_states" not in pledges[0]:
+        for pledge_id, state in selectors.item_states_of_pledges(pledge_ids=[p["id"] for p in pledges]):
+            counts.setdefault(pledge_id, Counter())[state] += 1
     rows = []
     for p in pledges:
-        by_state = counts.get(p["id"], Counter())
+        by_state = Counter(p["item_states"]) if "item_states" in p else counts.get(p["id"], Counter())
         rows.append({
             "id": p["id"], "round": p["round_id"], "round_theme": p["round__theme"], "subject": p["subject"],
             "member": _named(p["member_id"], p["member__name"]),
@@ -52,8 +43,8 @@ def pledge_rows(pledges) -> list[dict]:
             "title": p["title"], "state": p["state"], "version": p["version"],
             "item_count": sum(by_state.values()), "closed_count": by_state[PledgeItem.State.CLOSED],
             "overdue_count": by_state[PledgeItem.State.OVERDUE],
-            "submitted_at": _dt(p["submitted_at"]), "approved_at": _dt(p["approved_at"]),
-            "published_at": _dt(p["published_at"]), "updated_at": _dt(p["updated_at"]),
+            "submitted_at": dt(p["submitted_at"]), "approved_at": dt(p["approved_at"]),
+            "published_at": dt(p["published_at"]), "updated_at": dt(p["updated_at"]),
         })
     return rows
 
@@ -62,14 +53,15 @@ def pledge_rows(pledges) -> list[dict]:
 
 def item_rows(items) -> list[dict]:
     """ItemRowSerializer's output (everything, as for the item's overseers) for items read with `selectors.ITEM_COLUMNS`."""
+    dt = datetimes()
     return [{
         "id": i["id"], "pledge": i["pledge_id"], "pledge_state": i["pledge__state"], "subject": i["pledge__subject"],
         "member": _named(i["pledge__member_id"], i["pledge__member__name"]),
         "organization": _named(i["pledge__organization_id"], i["pledge__organization__name"]),
-        "content": i["content"], "area": i["area"], "kind": i["kind"], "measures": i["measures"], "deadline": _d(i["deadline"]),
+        "content": i["content"], "area": i["area"], "kind": i["kind"], "measures": i["measures"], "deadline": iso_date(i["deadline"]),
         "expected_effect": i["expected_effect"], "shortcoming": i["shortcoming"], "state": i["state"],
-        "rectify_by": _d(i["rectify_by"]), "record_count": i["record_count"], "last_record_on": _d(i["last_record_on"]),
-        "closed_at": _dt(i["closed_at"]), "closed_by_name": i["closed_by__name"],
+        "rectify_by": iso_date(i["rectify_by"]), "record_count": i["record_count"], "last_record_on": iso_date(i["last_record_on"]),
+        "closed_at": dt(i["closed_at"]), "closed_by_name": i["closed_by_name"] if "closed_by_name" in i else i["closed_by__name"],
     } for i in items]
 
 
@@ -82,13 +74,14 @@ def _file(a: dict, unit_slug: str) -> dict:
 def record_rows(records: list[dict], *, unit_slug: str) -> list[dict]:
     """RecordSerializer's output for records read with `selectors.RECORD_COLUMNS`, with their
     photos and files from one read."""
+    dt = datetimes()
     files: dict[int, list[dict]] = {}
     for a in selectors.record_attachment_rows(record_ids=[r["id"] for r in records]) if records else ():
         files.setdefault(a["record_id"], []).append(_file(a, unit_slug))
     return [{
-        "id": r["id"], "item": r["item_id"], "recorded_on": _d(r["recorded_on"]), "text": r["text"],
+        "id": r["id"], "item": r["item_id"], "recorded_on": iso_date(r["recorded_on"]), "text": r["text"],
         "author": r["author_id"], "author_name": r["author__name"], "attachments": files.get(r["id"], []),
-        "created_at": _dt(r["created_at"]),
+        "created_at": dt(r["created_at"]),
     } for r in records]
 
 
@@ -97,6 +90,7 @@ def record_rows(records: list[dict], *, unit_slug: str) -> list[dict]:
 def member_ledger(*, member, round, unit_slug: str) -> dict:
     """The member's ledger screen: each item of their approved pledges (ItemSerializer's
     output, with the pledge and its subject) and the item's progress records."""
+    dt = datetimes()
     items = selectors.member_ledger_item_rows(round=round, member=member)
     item_ids = [i["id"] for i in items]
     files = _close_files(items, unit_slug)
@@ -106,7 +100,7 @@ def member_ledger(*, member, round, unit_slug: str) -> dict:
     return {
         "member": {"id": member.pk, "name": member.name, "branch": member.branch.name, "post": member.post},
         "round": {"id": round.pk, "year": round.year, "theme": round.theme},
-        "items": [{**_item(i, files, involved=True), "pledge": i["pledge_id"], "subject": i["pledge__subject"],
+        "items": [{**_item(i, files, involved=True, dt=dt), "pledge": i["pledge_id"], "subject": i["pledge__subject"],
                    "records": records.get(i["id"], [])} for i in items],
     }
 
@@ -125,6 +119,7 @@ def pledge_detail(*, pledge_id: int, who: Caller, unit_slug: str) -> dict | None
     PublicPledgeSerializer's for everyone else who may see it; None when the caller may not.
     Compiled reads: the pledge (with who pledges together), its items, and only what the
     caller's view shows (close-out files, the history)."""
+    dt = datetimes()
     p = selectors.pledge_detail_row(pledge_id=pledge_id, who=who)
     if p is None:
         return None
@@ -136,14 +131,14 @@ def pledge_detail(*, pledge_id: int, who: Caller, unit_slug: str) -> dict | None
         "member": _named(p["member_id"], p["member__name"]),
         "organization": _named(p["organization_id"], p["organization__name"]),
         "title": p["title"], "state": p["state"], "version": p["version"],
-        "submitted_at": _dt(p["submitted_at"]), "approved_at": _dt(p["approved_at"]),
-        "published_at": _dt(p["published_at"]), "updated_at": _dt(p["updated_at"]),
-        "items": [_item(i, files, involved) for i in items],
+        "submitted_at": dt(p["submitted_at"]), "approved_at": dt(p["approved_at"]),
+        "published_at": dt(p["published_at"]), "updated_at": dt(p["updated_at"]),
+        "items": [_item(i, files, involved, dt) for i in items],
     }
     if involved:
         body["events"] = [{
             "id": e["id"], "action": e["action"], "item": e["item_id"], "actor": e["actor_id"], "actor_name": e["actor__name"],
-            "comment": e["comment"], "snapshot": e["snapshot"], "created_at": _dt(e["created_at"]),
+            "comment": e["comment"], "snapshot": e["snapshot"], "created_at": dt(e["created_at"]),
         } for e in selectors.pledge_event_rows(pledge_id=pledge_id)]
     body["co_members"] = _named_list(p["co_member_ids"], p["co_member_names"])
     body["co_organizations"] = _named_list(p["co_organization_ids"], p["co_organization_names"])
@@ -165,10 +160,10 @@ def _close_files(items: list[dict], unit_slug: str) -> dict[int, list[dict]]:
     return files
 
 
-def _item(i: dict, files: dict, involved: bool) -> dict:
+def _item(i: dict, files: dict, involved: bool, dt) -> dict:
     row = {
         "id": i["id"], "position": i["position"], "content": i["content"], "area": i["area"], "kind": i["kind"],
-        "measures": i["measures"], "deadline": _d(i["deadline"]), "expected_effect": i["expected_effect"],
+        "measures": i["measures"], "deadline": iso_date(i["deadline"]), "expected_effect": i["expected_effect"],
     }
     if involved:
         row["shortcoming"] = i["shortcoming"]
@@ -176,8 +171,8 @@ def _item(i: dict, files: dict, involved: bool) -> dict:
     if involved:
         row["review_comment"] = i["review_comment"]
     row.update({
-        "rectify_by": _d(i["rectify_by"]), "record_count": i["record_count"], "last_record_on": _d(i["last_record_on"]),
-        "closed_at": _dt(i["closed_at"]), "closed_by": i["closed_by_id"], "closed_by_name": i["closed_by__name"],
+        "rectify_by": iso_date(i["rectify_by"]), "record_count": i["record_count"], "last_record_on": iso_date(i["last_record_on"]),
+        "closed_at": dt(i["closed_at"]), "closed_by": i["closed_by_id"], "closed_by_name": i["closed_by__name"],
     })
     if involved:
         row["close_evidence"] = i["close_evidence"]

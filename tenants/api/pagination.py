@@ -1,18 +1,40 @@
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from rest_framework.pagination import PageNumberPagination
+
+from tenants.compiled import Paged
 
 
 class FirstPageCountsItself(Paginator):
-    """A first page that is not full holds the whole list: its length is the count, and the
-    COUNT query is not needed (a member's own pledges, most inboxes, a small branch)."""
+    """A page read before its count, so the count is often free: a page that is not full ends
+    the list (its offset and length are the count: a member's own pledges, most inboxes, a
+    small branch), and a compiled list (tenants.compiled.Paged) counts itself in the page's
+    own statement. Only a full page of a queryset counts apart. A page past the end is
+    EmptyPage, as Django's paginator has it."""
 
     def page(self, number):
-        if str(number) != "1":
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        if self.orphans:  # orphans fold the last page into the one before: Django's way
             return super().page(number)
-        rows = list(self.object_list[: self.per_page])
-        if len(rows) < self.per_page:
-            self.__dict__["count"] = len(rows)  # Paginator.count is a cached property
-        return self._get_page(rows, 1, self)
+        offset = (number - 1) * self.per_page
+        if isinstance(self.object_list, Paged):
+            rows, total = self.object_list.page(offset=offset, limit=self.per_page)
+        else:
+            rows = list(self.object_list[offset:offset + self.per_page])
+            total = offset + len(rows) if rows and len(rows) < self.per_page else None
+        if not rows:
+            if number > 1:
+                raise EmptyPage(self.error_messages["no_results"])
+            total = 0
+        if total is not None:
+            self.__dict__["count"] = total  # Paginator.count is a cached property
+        return self._get_page(rows, number, self)
 
 
 class Pagination(PageNumberPagination):

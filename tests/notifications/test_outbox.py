@@ -85,3 +85,31 @@ def test_one_delivery_nudge_per_transaction_and_none_after_a_rollback(world, db)
         for i in range(5):
             notify(recipient_ids=[world["A"].member.pk], title=f"many {i}")
         assert nudges() == 1
+
+
+def test_the_inbox_lists_newest_first_as_its_serializer_gives_it_with_the_read_filter_and_pages(world, db):
+    """The inbox's compiled read (one statement for a page and its count) answers what the
+    documented NotificationSerializer gives for the same messages, for read_at__isnull as its
+    filter takes it (true/false/1/0; anything else ignored) and across pages."""
+    from notifications.api.views import NotificationSerializer
+    from notifications.selectors import inbox_of
+
+    A = world["A"]
+    with unit_run(A.unit):
+        for n in range(5):
+            notify(recipient_ids=[A.member.pk], title=f"消息 {n}", body=f"正文 {n}")
+        outbox_deliver_pending()
+        Notification.objects.filter(title__in=["消息 1", "消息 3"]).update(read_at="2026-11-20T08:00:00+08:00")
+        everything = NotificationSerializer(inbox_of(user_id=A.member.pk).order_by("-created_at", "-id"), many=True).data
+    client = api_client_for(A.member)
+    expected = {"": everything, "?read_at__isnull=true": [n for n in everything if n["read_at"] is None],
+                "?read_at__isnull=0": [n for n in everything if n["read_at"] is not None], "?read_at__isnull=maybe": everything}
+    for query, wanted in expected.items():
+        body = client.get(unit_url(A, f"notifications/{query}")).json()
+        assert body["results"] == [dict(n) for n in wanted] and body["count"] == len(wanted), query
+    assert len(everything) == 5 and everything[0]["title"] == "消息 4"
+    first = client.get(unit_url(A, "notifications/?page_size=2")).json()
+    second = client.get(unit_url(A, "notifications/?page_size=2&page=3")).json()
+    assert first["count"] == second["count"] == 5 and first["next"] and second["next"] is None
+    assert [n["title"] for n in first["results"] + second["results"]] == ["消息 4", "消息 3", "消息 0"]
+    assert client.get(unit_url(A, "notifications/?page_size=2&page=4")).status_code == 404

@@ -103,3 +103,35 @@ def test_unit_requests_in_a_row_set_the_path_once_and_each_statement_runs_in_its
     assert len(_sets(recorder.statements)) == 1  # B's
     unit_paths_b = [path for sql, path in paths if '"public".' not in sql]
     assert unit_paths_b and all(B.unit.schema_name in p and A.unit.schema_name not in p for p in unit_paths_b)
+
+
+def test_a_statement_prepared_in_one_unit_reads_the_next_units_rows(world, db):
+    """Prepared statements (DB_PREPARE_THRESHOLD): a statement the connection prepared while on
+    unit A's path, executed after the path moved to unit B, reads B's tables: PostgreSQL
+    re-parses a prepared statement when search_path changes. Members are told apart by name."""
+    from django.conf import settings
+
+    from tenants.organization.models import Member
+
+    threshold = settings.DATABASES["default"]["OPTIONS"].get("prepare_threshold")
+    assert threshold is not None, "the test settings prepare statements, as production does"
+    sql = f'SELECT name FROM {Member._meta.db_table} ORDER BY name'  # names no schema
+
+    def names() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql + " LIMIT %s", [1000])
+            return [row[0] for row in cursor.fetchall()]
+
+    a, b = world["A"].unit, world["B"].unit
+    connection.set_tenant(a)
+    in_a = names()
+    for _ in range(threshold + 1):  # past the threshold: the statement is prepared on the connection
+        assert names() == in_a
+    prepared = connection.connection.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                                             [f"%{Member._meta.db_table}%"]).fetchone()[0]
+    assert prepared >= 1
+    connection.set_tenant(b)
+    in_b = names()
+    connection.set_tenant(a)
+    assert in_a and in_b and not set(in_a) & set(in_b)  # every member's name is their unit's own
+    assert names() == in_a

@@ -86,6 +86,15 @@ DATABASES = {
 # DB_RANDOM_PAGE_COST="" leaves the server's own setting.
 if os.environ.get("DB_RANDOM_PAGE_COST", "1.1"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={float(os.environ.get('DB_RANDOM_PAGE_COST', '1.1'))}"
+# Server-side parameters and prepared statements: psycopg prepares a statement on a connection
+# once it has run DB_PREPARE_THRESHOLD times, and PostgreSQL then skips parsing it and, where its
+# generic plan is as good, planning it (the hot reads are a few statements, each repeated on
+# every request). PostgreSQL re-plans a prepared statement whenever search_path changes, so one
+# connection serves any unit. DB_PREPARE_THRESHOLD="" turns it off: client-side binding, as
+# behind a connection pooler in transaction mode that cannot keep prepared statements.
+if os.environ.get("DB_PREPARE_THRESHOLD", "5"):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=int(os.environ.get("DB_PREPARE_THRESHOLD", "5")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

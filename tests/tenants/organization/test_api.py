@@ -126,3 +126,26 @@ def test_member_list_query_count_does_not_grow_with_page_size(world, db):
         assert response.status_code == 200 and len(response.json()["results"]) == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_me_shows_the_members_profile_with_branch_and_group_in_two_statements(world, db):
+    """/me is read on every app start: the member, their branch and group's names and what
+    they lead come in one statement after routing's, and equal the member serializer's output."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.organization.api.serializers import MemberSerializer
+    from tenants.organization.models import Member
+    from tenants.services import unit_run
+
+    A = world["A"]
+    with unit_run(A.unit):
+        Member.objects.filter(user_id=A.member.pk).update(group_id=A.group_id)
+        expected = MemberSerializer(Member.objects.select_related("branch", "group").get(user_id=A.member.pk)).data
+    client = api_client_for(A.member)
+    client.get(unit_url(A, "me/"))
+    with CaptureQueriesContext(connection) as queries:
+        me = client.get(unit_url(A, "me/")).json()
+    assert me["member"] == dict(expected) and me["member"]["group_name"] == "A Group 1"
+    assert me["member"]["branch_name"] == "A Branch 1" and me["secretary_of"] == []
+    assert len([q for q in queries.captured_queries if not q["sql"].startswith("SET")]) == 2
