@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -536,9 +536,7 @@ class BranchLedger(LedgerMixin, generics.GenericAPIView):
         round = self.round()
         state = request.query_params.get("state")
         if state and state not in PledgeItem.State.values:
-            return Response({"error": {"status": 400, "code": "invalid", "message": _("Some fields are not valid."),
-                                       "fields": {"state": [_("Choose one of: %(states)s.") % {"states": ", ".join(PledgeItem.State.values)}]}}},
-                            status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError({"state": [_("Choose one of: %(states)s.") % {"states": ", ".join(PledgeItem.State.values)}]})
         items = selectors.ledger_page(round_id=round.pk, organization_ids=sorted(self.caller.subtree_of(pk)), state=state or None)
         return self.get_paginated_response(rows.item_rows(self.paginate_queryset(items)))
 

@@ -244,7 +244,9 @@ def test_ledgers_and_excel_exports(world, db):
     secretary = api_client_for(A.secretary)
     rows = secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/")).json()
     assert rows["count"] == 3 and rows["results"][0]["member"]["name"] == "A Member"
-    assert secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/?state=bogus")).status_code == 400
+    bogus = secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/?state=bogus"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert bogus.status_code == 400 and bogus.json()["error"]["code"] == "invalid" and list(bogus.json()["error"]["fields"]) == ["state"]
+    assert "closed" in bogus.json()["error"]["fields"]["state"][0]
     assert secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/?round=x")).status_code == 404
     export = secretary.get(unit_url(A, f"ledger/branches/{A.branch_id}/export/"))
     assert export.status_code == 200
