@@ -104,6 +104,13 @@ PLEDGE_COLUMNS = (
 )
 PLEDGE_LIST_ORDER = ("organization__sort_order", "organization_id", "member__name", "id")
 # The list's filters (pledges.api.views.PledgeFilter) and the kind of value each takes here.
+def pledge_list_values(pledges: QuerySet[Pledge]) -> QuerySet[Pledge]:
+    """A list's columns (PLEDGE_COLUMNS) and each pledge's item states in its row, for the
+    list's counts without another read (pledges.api.rows.pledge_rows)."""
+    states = PledgeItem.objects.filter(pledge_id=OuterRef("pk")).order_by().values("state")
+    return pledges.values(*PLEDGE_COLUMNS, item_states=ArraySubquery(states))
+
+
 _PLEDGE_LIST_FILTERS = {"round": int, "state": list, "subject": str, "member": int, "organizations": list, "overdue": None,
                         "not_overdue": None, "mine": int}
 _VISIBILITY = {"member_id": int, "led_ids": list, "oversees_ids": list}
@@ -132,9 +139,7 @@ def _pledge_list_reads(*, everything: bool, filters: tuple[str, ...]) -> tuple[C
             return pledges
 
         def rows(**p):
-            # Each pledge's item states in its row: the list's counts without another read.
-            states = PledgeItem.objects.filter(pledge_id=OuterRef("pk")).order_by().values("state")
-            return filtered(p).order_by(*PLEDGE_LIST_ORDER).values(*PLEDGE_COLUMNS, item_states=ArraySubquery(states))
+            return pledge_list_values(filtered(p).order_by(*PLEDGE_LIST_ORDER))
 
         def keys(**p):
             return filtered(p).order_by().values_list("pk")
@@ -164,12 +169,6 @@ def pledge_list_rows(*, who: Caller, round: int | None = None, state: list[str] 
         return Paged(*_pledge_list_reads(everything=True, filters=filters), **given)
     return Paged(*_pledge_list_reads(everything=False, filters=filters), **given, member_id=who.member_id,
                  led_ids=sorted(who.led_ids), oversees_ids=sorted(who.oversees_ids))
-
-
-@compiled(pledge_ids=list)
-def item_states_of_pledges(*, pledge_ids):
-    """(pledge id, item state) of every item of these pledges: a list's item counts."""
-    return PledgeItem.objects.filter(pledge_id__any=pledge_ids).order_by().values_list("pledge_id", "state")
 
 
 PLEDGE_DETAIL_COLUMNS = (
@@ -307,7 +306,7 @@ def ledger_items(*, round: Round, organization_ids: set[int] | None = None, memb
 ITEM_COLUMNS = (
     "id", "pledge_id", "pledge__state", "pledge__subject", "pledge__member_id", "pledge__member__name",
     "pledge__organization_id", "pledge__organization__name", "content", "area", "kind", "measures", "deadline",
-    "expected_effect", "shortcoming", "state", "rectify_by", "record_count", "last_record_on", "closed_at", "closed_by__name",
+    "expected_effect", "shortcoming", "state", "rectify_by", "record_count", "last_record_on", "closed_at",
 )
 LEDGER_ORDER = ("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
 
@@ -321,16 +320,17 @@ def _ledger_items_of(*, round_id, organization_ids, state=None) -> QuerySet[Pled
 # The ledger of some organisations (ITEM_COLUMNS) in ledger order, read a page at a time:
 # compiled, one (rows, keys) pair for the whole ledger and one for a single item state (a
 # condition on every state would steer the planner to the state index over all the unit's items).
-def _ledger_columns(items: QuerySet[PledgeItem]) -> QuerySet[PledgeItem]:
-    """ITEM_COLUMNS, the verifier's name as a subquery PostgreSQL runs for the page's rows only
-    (a fifth table in the join cost more to plan than the whole read takes to run)."""
+def item_row_values(items: QuerySet[PledgeItem]) -> QuerySet[PledgeItem]:
+    """A ledger row's columns (ITEM_COLUMNS) and the verifier's name, as a subquery PostgreSQL
+    runs for the page's rows only (a fifth table in the join cost more to plan than the whole
+    read takes to run)."""
     verifier = Member.objects.filter(pk=OuterRef("closed_by_id")).values("name")
-    return items.order_by(*LEDGER_ORDER).values(*(c for c in ITEM_COLUMNS if c != "closed_by__name"), closed_by_name=Subquery(verifier))
+    return items.values(*ITEM_COLUMNS, closed_by_name=Subquery(verifier))
 
 
 @compiled(round_id=int, organization_ids=list)
 def ledger_item_rows(*, round_id, organization_ids):
-    return _ledger_columns(_ledger_items_of(round_id=round_id, organization_ids=organization_ids))
+    return item_row_values(_ledger_items_of(round_id=round_id, organization_ids=organization_ids).order_by(*LEDGER_ORDER))
 
 
 @compiled(round_id=int, organization_ids=list)
@@ -340,7 +340,7 @@ def ledger_item_keys(*, round_id, organization_ids):
 
 @compiled(round_id=int, organization_ids=list, state=str)
 def _ledger_item_rows_in_state(*, round_id, organization_ids, state):
-    return _ledger_columns(_ledger_items_of(round_id=round_id, organization_ids=organization_ids, state=state))
+    return item_row_values(_ledger_items_of(round_id=round_id, organization_ids=organization_ids, state=state).order_by(*LEDGER_ORDER))
 
 
 @compiled(round_id=int, organization_ids=list, state=str)

@@ -24,18 +24,12 @@ def _named(pk, name):
 # ------------------------------------------------------------------ pledges (PledgeListSerializer)
 
 def pledge_rows(pledges) -> list[dict]:
-    """PledgeListSerializer's output for a page of pledges read with `selectors.PLEDGE_COLUMNS`,
-    with the item counts from the rows' `item_states` when they carry them (the compiled list),
-    else from one read of the page's items."""
+    """PledgeListSerializer's output for a page of pledges read with
+    `selectors.pledge_list_values` (their item counts from each row's item states)."""
     dt = datetimes()
-    pledges = list(pledges)
-    counts: dict[int, Counter] = {}
-    if pledges and "item_states" not in pledges[0]:
-        for pledge_id, state in selectors.item_states_of_pledges(pledge_ids=[p["id"] for p in pledges]):
-            counts.setdefault(pledge_id, Counter())[state] += 1
     rows = []
     for p in pledges:
-        by_state = Counter(p["item_states"]) if "item_states" in p else counts.get(p["id"], Counter())
+        by_state = Counter(p["item_states"])
         rows.append({
             "id": p["id"], "round": p["round_id"], "round_theme": p["round__theme"], "subject": p["subject"],
             "member": _named(p["member_id"], p["member__name"]),
@@ -52,7 +46,7 @@ def pledge_rows(pledges) -> list[dict]:
 # ------------------------------------------------------------------ items (ItemRowSerializer)
 
 def item_rows(items) -> list[dict]:
-    """ItemRowSerializer's output (everything, as for the item's overseers) for items read with `selectors.ITEM_COLUMNS`."""
+    """ItemRowSerializer's output (everything, as for the item's overseers) for items read with `selectors.item_row_values`."""
     dt = datetimes()
     return [{
         "id": i["id"], "pledge": i["pledge_id"], "pledge_state": i["pledge__state"], "subject": i["pledge__subject"],
@@ -61,7 +55,7 @@ def item_rows(items) -> list[dict]:
         "content": i["content"], "area": i["area"], "kind": i["kind"], "measures": i["measures"], "deadline": iso_date(i["deadline"]),
         "expected_effect": i["expected_effect"], "shortcoming": i["shortcoming"], "state": i["state"],
         "rectify_by": iso_date(i["rectify_by"]), "record_count": i["record_count"], "last_record_on": iso_date(i["last_record_on"]),
-        "closed_at": dt(i["closed_at"]), "closed_by_name": i["closed_by_name"] if "closed_by_name" in i else i["closed_by__name"],
+        "closed_at": dt(i["closed_at"]), "closed_by_name": i["closed_by_name"],
     } for i in items]
 
 

@@ -159,7 +159,7 @@ class PledgeFilter(FilterSet):
 
 @functools.lru_cache(maxsize=512)
 def _pledge_filters_valid(given: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple | None:
-    """The list's filters as PledgeFilter cleans them ((name, value) pairs, lists as tuples),
+    """The list's filters as PledgeFilter cleans them ((name, value) pairs, a list as a tuple),
     None when invalid. Remembered per query: the filters read nothing but the query string,
     and building a filter set and its form per request cost a millisecond."""
     query = QueryDict(mutable=True)
@@ -189,7 +189,7 @@ class PledgeList(CallerMixin, generics.ListCreateAPIView):
     def list(self, request, *args, **kwargs):
         if "search" in request.query_params or "ordering" in request.query_params:  # the general path: any search, any order
             pledges = self.filter_queryset(self.get_queryset())
-            page = self.paginate_queryset(CountedApart(pledges.values(*selectors.PLEDGE_COLUMNS), pledges))
+            page = self.paginate_queryset(CountedApart(selectors.pledge_list_values(pledges), pledges))
             return self.get_paginated_response(rows.pledge_rows(page))
         # The lists phones open (theirs, a branch's, by state): the same filters, validated by
         # the same filter set, read by a compiled selector (pledges.selectors.pledge_list_rows).
@@ -200,7 +200,7 @@ class PledgeList(CallerMixin, generics.ListCreateAPIView):
             filters = PledgeFilter(request.query_params, queryset=Pledge.objects.none(), request=request)
             filters.is_valid()
             raise translate_validation(filters.errors)
-        page = self.paginate_queryset(selectors.pledge_list_rows(who=self.caller, **{k: v if not isinstance(v, tuple) else list(v) for k, v in chosen}))
+        page = self.paginate_queryset(selectors.pledge_list_rows(who=self.caller, **dict(chosen)))
         return self.get_paginated_response(rows.pledge_rows(page))
 
     @extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeDetailSerializer})
