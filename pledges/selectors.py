@@ -311,48 +311,51 @@ ITEM_COLUMNS = (
 LEDGER_ORDER = ("pledge__organization__sort_order", "pledge__organization_id", "pledge__member__name", "pledge_id", "position", "id")
 
 
-def _ledger_items_of(*, round_id, organization_ids, state=None) -> QuerySet[PledgeItem]:
-    items = PledgeItem.objects.filter(pledge__round_id=round_id, pledge__state__any=list(LEDGER_STATES),
-                                      pledge__organization_id__any=organization_ids)
+def _ledger_items_of(*, round_id, organization_ids=None, organization_id=None, state=None) -> QuerySet[PledgeItem]:
+    items = PledgeItem.objects.filter(pledge__round_id=round_id, pledge__state__any=list(LEDGER_STATES))
+    if organization_id is not None:
+        items = items.filter(pledge__organization_id=organization_id)
+    else:
+        items = items.filter(pledge__organization_id__any=organization_ids)
     return items if state is None else items.filter(state=state)
 
 
-# The ledger of some organisations (ITEM_COLUMNS) in ledger order, read a page at a time:
-# compiled, one (rows, keys) pair for the whole ledger and one for a single item state (a
-# condition on every state would steer the planner to the state index over all the unit's items).
 def item_row_values(items: QuerySet[PledgeItem]) -> QuerySet[PledgeItem]:
     """A ledger row's columns (ITEM_COLUMNS) and the verifier's name, as a subquery PostgreSQL
     runs for the page's rows only (a fifth table in the join cost more to plan than the whole
     read takes to run)."""
-    verifier = Member.objects.filter(pk=OuterRef("closed_by_id")).values("name")
+    verifier = Member.objects.filter(pk=OuterRef("closed_by_id")).order_by().values("name")
     return items.values(*ITEM_COLUMNS, closed_by_name=Subquery(verifier))
 
 
-@compiled(round_id=int, organization_ids=list)
-def ledger_item_rows(*, round_id, organization_ids):
-    return item_row_values(_ledger_items_of(round_id=round_id, organization_ids=organization_ids).order_by(*LEDGER_ORDER))
+def _ledger_reads(*, one: bool, in_state: bool) -> tuple[CompiledQuery, CompiledQuery]:
+    """The ledger of some organisations (ITEM_COLUMNS) in ledger order, compiled as (rows, keys
+    to count) for each shape: of one organisation (a branch without groups: `=`, which the planner
+    estimates right even in a cached generic plan, where `= ANY` of an unknown list is guessed
+    at ten) or of several, and of every item state or of one (a condition on every state would
+    steer the planner to the state index over all the unit's items)."""
+    kinds = {"round_id": int, **({"organization_id": int} if one else {"organization_ids": list}), **({"state": str} if in_state else {})}
+
+    def rows(**p):
+        return item_row_values(_ledger_items_of(**p).order_by(*LEDGER_ORDER))
+
+    def keys(**p):
+        return _ledger_items_of(**p).order_by().values_list("pk")
+
+    rows.__qualname__, keys.__qualname__ = f"ledger rows (one={one}, in_state={in_state})", f"ledger keys (one={one}, in_state={in_state})"
+    return CompiledQuery(rows, kinds), CompiledQuery(keys, kinds)
 
 
-@compiled(round_id=int, organization_ids=list)
-def ledger_item_keys(*, round_id, organization_ids):
-    return _ledger_items_of(round_id=round_id, organization_ids=organization_ids).order_by().values_list("pk")
-
-
-@compiled(round_id=int, organization_ids=list, state=str)
-def _ledger_item_rows_in_state(*, round_id, organization_ids, state):
-    return item_row_values(_ledger_items_of(round_id=round_id, organization_ids=organization_ids, state=state).order_by(*LEDGER_ORDER))
-
-
-@compiled(round_id=int, organization_ids=list, state=str)
-def _ledger_item_keys_in_state(*, round_id, organization_ids, state):
-    return _ledger_items_of(round_id=round_id, organization_ids=organization_ids, state=state).order_by().values_list("pk")
+_LEDGER_READS = {(one, in_state): _ledger_reads(one=one, in_state=in_state) for one in (True, False) for in_state in (True, False)}
 
 
 def ledger_page(*, round_id: int, organization_ids: list[int], state: str | None = None) -> Paged:
     """The items of these organisations' ledger, of one item state when `state` is given."""
-    if state is None:
-        return Paged(ledger_item_rows, ledger_item_keys, round_id=round_id, organization_ids=organization_ids)
-    return Paged(_ledger_item_rows_in_state, _ledger_item_keys_in_state, round_id=round_id, organization_ids=organization_ids, state=state)
+    one = len(organization_ids) == 1
+    where = {"organization_id": organization_ids[0]} if one else {"organization_ids": organization_ids}
+    if state is not None:
+        where["state"] = state
+    return Paged(*_LEDGER_READS[one, state is not None], round_id=round_id, **where)
 
 
 def ledger_records(*, items: QuerySet[PledgeItem]) -> QuerySet[ProgressRecord]:

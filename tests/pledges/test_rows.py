@@ -212,3 +212,29 @@ def test_the_compiled_pledge_list_is_the_filter_sets_list_for_every_caller_and_f
                 assert page == got[1:3] and total == (len(expected) if len(expected) > 1 else None), (name, query)
                 compared += bool(expected)
     assert compared > 30  # most combinations hold pledges: the comparison is not of empty lists
+
+
+def test_a_ledger_page_is_the_orm_ledger_for_one_organisation_or_several_and_for_a_state(world, db):
+    """The compiled ledger (selectors.ledger_page) has a shape for one organisation and one for
+    several, each with and without an item state: every shape gives the ORM ledger's rows
+    (selectors.ledger_items) in its order, page after page, with the whole ledger's count."""
+    from pledges.models import Round
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = Round.objects.get(pk=_every_kind_of_pledge(A).pk)
+        seen = {}
+        for organizations in ([A.branch_id], [A.branch_id, A.branch2_id, A.group_id]):
+            for state in (None, "in_progress", "overdue", "closed", "close_requested"):
+                expected = [i.pk for i in selectors.ledger_items(round=round, organization_ids=set(organizations))
+                            if state is None or i.state == state]
+                paged = selectors.ledger_page(round_id=round.pk, organization_ids=organizations, state=state)
+                got, counts = [], set()
+                for offset in range(0, len(expected) + 3, 3):
+                    page, total = paged.page(offset=offset, limit=3)
+                    got += [row["id"] for row in page]
+                    counts.add(total)
+                assert got == expected, (organizations, state)
+                assert counts - {None} == ({len(expected)} if expected else set()) and paged.count() == len(expected)
+                seen[state] = seen.get(state, 0) + len(expected)
+        assert seen[None] >= 8 and seen["overdue"] >= 2 and seen["closed"] >= 2 and seen["in_progress"] >= 2 and seen["close_requested"] == 0
