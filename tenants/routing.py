@@ -34,6 +34,19 @@ def _unit_urlconf():
     return import_string(settings.UNIT_URLCONF_FACTORY)
 
 
+class UnreadableRequestMiddleware:
+    """A NUL character in the path or the query string is refused before anything reads it
+    (PostgreSQL cannot hold one in a text: a lookup with it would fail as a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info or any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+            return error_response(400, "bad_request", _("The address contains a character that is not allowed (NUL)."), request=request)
+        return self.get_response(request)
+
+
 class PublicSchemaMiddleware:
     """Every request starts and ends on the public schema, whatever the thread did before,
     and names its caller as the actor of any audited change it makes."""

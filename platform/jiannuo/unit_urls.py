@@ -46,4 +46,6 @@ def urlconf_for(slug: str) -> types.ModuleType:
         path(f"u/{slug}/", include(site)),
         *root.public_urlpatterns,
     ]
+    module.handler400, module.handler403 = root.handler400, root.handler403
+    module.handler404, module.handler500 = root.handler404, root.handler500
     return module

@@ -35,3 +35,8 @@ public_urlpatterns = [
 # Unit-scoped URLs are served through per-unit URL configurations (jiannuo.unit_urls);
 # they appear here only so the API schema documents them.
 urlpatterns = public_urlpatterns + [path("", include("jiannuo.unit_urls"))]
+
+handler400 = "jiannuo.views.bad_request"
+handler403 = "jiannuo.views.permission_denied"
+handler404 = "jiannuo.views.page_not_found"
+handler500 = "jiannuo.views.server_error"

@@ -1,9 +1,12 @@
-"""The landing page and the health check."""
+"""The landing page, the health check and the error pages."""
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 
 from accounts.access import units_visible_to
+from tenants.api.errors import error_response
 
 
 def home(request):
@@ -17,3 +20,19 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("select 1")
     return JsonResponse({"status": "ok"})
+
+
+# Django's error pages for paths no view answers (and for what a view could not): the API's
+# clients get the one error envelope, in their language; pages keep Django's own.
+def _error(status: int, code: str, message, page):
+    def view(request, exception=None):
+        if request.path_info.startswith("/api/"):
+            return error_response(status, code, str(message), request=request)
+        return page(request, exception) if exception is not None else page(request)
+    return view
+
+
+bad_request = _error(400, "bad_request", _("The request could not be understood."), defaults.bad_request)
+permission_denied = _error(403, "permission_denied", _("You do not have permission to perform this action."), defaults.permission_denied)
+page_not_found = _error(404, "not_found", _("Not found."), defaults.page_not_found)
+server_error = _error(500, "server_error", _("Something went wrong on our side. Please try again later."), defaults.server_error)

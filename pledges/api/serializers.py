@@ -20,6 +20,7 @@ from ..models import (
     Round,
 )
 from ..selectors import is_involved
+from tenants.api.fields import Related, Text
 
 MAX_ITEMS = 20
 MAX_FILES = 20
@@ -48,7 +49,7 @@ class RoundSerializer(ModelSerializer):
 
 
 class RoundUpdateSerializer(serializers.Serializer):
-    theme = serializers.CharField(max_length=200, required=False)
+    theme = Text(max_length=200, required=False)
     mobilise_on = serializers.DateField(required=False)
     propose_on = serializers.DateField(required=False)
     review_on = serializers.DateField(required=False)
@@ -60,18 +61,18 @@ class RoundUpdateSerializer(serializers.Serializer):
 
 class NamedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = Text()
 
 
 class ItemInputSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, help_text=_("Give the id to keep an existing item (and its comments)."))
-    content = serializers.CharField(max_length=1000)
+    content = Text(max_length=1000)
     area = serializers.ChoiceField(choices=Area.choices)
     kind = serializers.ChoiceField(choices=ItemKind.choices)
-    measures = serializers.CharField(max_length=1000)
+    measures = Text(max_length=1000)
     deadline = serializers.DateField()
-    expected_effect = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    shortcoming = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    expected_effect = Text(max_length=1000, required=False, allow_blank=True, default="")
+    shortcoming = Text(max_length=500, required=False, allow_blank=True, default="")
 
 
 def file_address(unit_slug: str, stored_name: str) -> str:
@@ -95,7 +96,7 @@ class AttachmentSerializer(ModelSerializer):
 
 
 class ItemSerializer(ModelSerializer):
-    closed_by_name = serializers.CharField(source="closed_by.name", read_only=True, default=None)
+    closed_by_name = Text(source="closed_by.name", read_only=True, default=None)
     close_attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -122,11 +123,11 @@ class ItemRowSerializer(ModelSerializer):
                 data.pop(name, None)
         return data
 
-    pledge_state = serializers.CharField(source="pledge.state")
-    subject = serializers.CharField(source="pledge.subject")
+    pledge_state = Text(source="pledge.state")
+    subject = Text(source="pledge.subject")
     member = NamedSerializer(source="pledge.member", allow_null=True)
     organization = NamedSerializer(source="pledge.organization")
-    closed_by_name = serializers.CharField(source="closed_by.name", read_only=True, default=None)
+    closed_by_name = Text(source="closed_by.name", read_only=True, default=None)
 
     class Meta:
         model = PledgeItem
@@ -138,7 +139,7 @@ class ItemRowSerializer(ModelSerializer):
 
 
 class EventSerializer(ModelSerializer):
-    actor_name = serializers.CharField(source="actor.name", read_only=True, default=None)
+    actor_name = Text(source="actor.name", read_only=True, default=None)
 
     class Meta:
         model = PledgeEvent
@@ -148,7 +149,7 @@ class EventSerializer(ModelSerializer):
 class PledgeListSerializer(ModelSerializer):
     member = NamedSerializer(allow_null=True)
     organization = NamedSerializer()
-    round_theme = serializers.CharField(source="round.theme")
+    round_theme = Text(source="round.theme")
     item_count = serializers.IntegerField(read_only=True)
     closed_count = serializers.IntegerField(read_only=True)
     overdue_count = serializers.IntegerField(read_only=True)
@@ -167,7 +168,7 @@ class PledgeDetailSerializer(PledgeListSerializer):
     co_members = NamedSerializer(many=True)
     co_organizations = NamedSerializer(many=True)
     reviewer_organization = NamedSerializer(allow_null=True)
-    reviewed_by_name = serializers.CharField(source="reviewed_by.name", default=None)
+    reviewed_by_name = Text(source="reviewed_by.name", default=None)
     letter_url = serializers.SerializerMethodField()
 
     class Meta(PledgeListSerializer.Meta):
@@ -196,21 +197,21 @@ class PublicPledgeSerializer(PledgeDetailSerializer):
 
 
 class PledgeCreateSerializer(serializers.Serializer):
-    round = serializers.PrimaryKeyRelatedField(queryset=Round.objects.all())
+    round = Related(queryset=Round.objects.all())
     subject = serializers.ChoiceField(choices=Pledge.Subject.choices, default=Pledge.Subject.MEMBER)
-    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all(), required=False, allow_null=True,
+    member = Related(queryset=Member.objects.all(), required=False, allow_null=True,
                                                 help_text=_("Unit admins may draft for a member; members draft their own."))
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), required=False, allow_null=True)
-    co_members = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all(), many=True, required=False)
-    co_organizations = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), many=True, required=False)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    organization = Related(queryset=Organization.objects.all(), required=False, allow_null=True)
+    co_members = Related(queryset=Member.objects.all(), many=True, required=False)
+    co_organizations = Related(queryset=Organization.objects.all(), many=True, required=False)
+    title = Text(max_length=200, required=False, allow_blank=True, default="")
     items = ItemInputSerializer(many=True, max_length=MAX_ITEMS)
 
 
 class PledgeUpdateSerializer(serializers.Serializer):
     # Edits replace the items: without the version edited, a concurrent edit would be lost silently.
     version = serializers.IntegerField(help_text=_("The version you edited; a newer one on the server gives 409."))
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = Text(max_length=200, required=False, allow_blank=True)
     items = ItemInputSerializer(many=True, max_length=MAX_ITEMS, required=False)
 
 
@@ -219,14 +220,14 @@ class VersionSerializer(serializers.Serializer):
 
 
 class ApproveSerializer(VersionSerializer):
-    checklist = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50,
+    checklist = serializers.ListField(child=Text(max_length=100), max_length=50,
                                       help_text=_("Every point of the round's review checklist, confirmed."))
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = Text(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ReturnSerializer(VersionSerializer):
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    item_comments = serializers.DictField(child=serializers.CharField(max_length=1000, allow_blank=True), required=False, default=dict,
+    comment = Text(max_length=2000, required=False, allow_blank=True, default="")
+    item_comments = serializers.DictField(child=Text(max_length=1000, allow_blank=True), required=False, default=dict,
                                           help_text=_("Comments per item: {item id: comment}."))
 
     def validate_item_comments(self, value):
@@ -237,11 +238,11 @@ class ReturnSerializer(VersionSerializer):
 
 
 class RedoSerializer(VersionSerializer):
-    comment = serializers.CharField(max_length=2000)
+    comment = Text(max_length=2000)
 
 
 class RecordSerializer(ModelSerializer):
-    author_name = serializers.CharField(source="author.name", read_only=True, default=None)
+    author_name = Text(source="author.name", read_only=True, default=None)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -250,27 +251,27 @@ class RecordSerializer(ModelSerializer):
 
 
 class RecordInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=2000)
+    text = Text(max_length=2000)
     recorded_on = serializers.DateField(required=False)
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_FILES, default=list)
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = Text(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class RequiredCommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=2000)
+    comment = Text(max_length=2000)
 
 
 class CloseSerializer(serializers.Serializer):
-    evidence = serializers.CharField(max_length=2000)
+    evidence = Text(max_length=2000)
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_FILES, default=list)
 
 
 class RectifySerializer(serializers.Serializer):
     rectify_by = serializers.DateField()
-    comment = serializers.CharField(max_length=2000)
+    comment = Text(max_length=2000)
 
 
 class MemberLedgerSerializer(serializers.Serializer):
@@ -280,4 +281,4 @@ class MemberLedgerSerializer(serializers.Serializer):
 
 
 class PostAssignSerializer(serializers.Serializer):
-    post = serializers.CharField(max_length=100)
+    post = Text(max_length=100)

@@ -7,7 +7,10 @@
 """
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied
+from django.db import DataError, IntegrityError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.html import escape
@@ -72,7 +75,19 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+logger = logging.getLogger(__name__)
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, (IntegrityError, DataError)):
+        # The last line of defence, never the plan: input the serializers let through and the
+        # database refused. Logged as an error to be fixed where the input is read; the client
+        # gets a 4xx, and the request's transaction is rolled back (nothing changed).
+        logger.error("database refused a request's data", exc_info=exc)
+        if isinstance(exc, IntegrityError):
+            exc = Conflict(_("This conflicts with data already saved. Reload it and try again."))
+        else:
+            exc = exceptions.ValidationError({"non_field_errors": [_("A value is too long, out of range or not valid.")]})
     if isinstance(exc, DjangoValidationError):
         # Services refuse a step that the current state or phase forbids with code "conflict".
         if not hasattr(exc, "error_dict") and getattr(exc, "code", None) == "conflict":

@@ -1,4 +1,6 @@
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from tenants.compiled import Paged
@@ -38,9 +40,36 @@ class FirstPageCountsItself(Paginator):
 
 
 class Pagination(PageNumberPagination):
+    """Pages of `page_size` rows (default PAGE_SIZE, at most 200). A `page` or `page_size` that is
+    not a whole number in range is refused with a field error (DRF ignores a bad size and
+    answers a bad page with 404); a page past the end is 404."""
+
     django_paginator_class = FirstPageCountsItself
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [
+                _("Enter a whole number from 1 to %(most)d.") % {"most": self.max_page_size}]})
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({self.page_query_param: [_("Enter a whole number from 1 up.")]})
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
 
 
 class CountedApart:

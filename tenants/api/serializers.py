@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import copy
 
+from django.db import models
 from rest_framework import serializers
+
+from tenants.api.fields import JSON, URL, Email, Related, Slug, Text
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer, with its fields worked out from the model once per class.
+    """DRF's ModelSerializer, with the project's input fields (tenants.api.fields) and its fields
+    worked out from the model once per class.
 
     DRF introspects the model and builds every field again for each serializer instance —
     for each nested serializer of a detail view, on every request. The result depends only
@@ -18,6 +22,13 @@ class ModelSerializer(serializers.ModelSerializer):
     attributes, while DRF's deep copy builds each field again from its arguments (half a
     millisecond per serializer of twenty fields). Nested serializers and fields holding a
     child field are bound along with their children, so those are copied deeply."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: Text, models.TextField: Text, models.SlugField: Slug, models.EmailField: Email,
+        models.URLField: URL, models.JSONField: JSON,
+    }
+    serializer_related_field = Related
 
     def get_fields(self):
         prototype = type(self).__dict__.get("_fields_prototype")

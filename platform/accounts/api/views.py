@@ -24,6 +24,7 @@ from ..login import (
 from ..models import JurisdictionRole, UnitRole, User
 from ..tokens import FAMILY_CLAIM, family_revoke, token_still_valid, tokens_issue
 from .throttles import AddressThrottle
+from tenants.api.fields import Text
 
 
 
@@ -53,15 +54,15 @@ def _signed_out() -> Response:
 
 
 class TokenObtainSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, help_text="Username or mobile number")
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
-    otp = serializers.CharField(max_length=20, required=False, allow_blank=True, write_only=True,
+    username = Text(max_length=150, help_text="Username or mobile number")
+    password = Text(max_length=128, trim_whitespace=False, write_only=True)
+    otp = Text(max_length=20, required=False, allow_blank=True, write_only=True,
                                 help_text="The authenticator code or a recovery code, for accounts with two-step verification")
 
 
 class TokenPairSerializer(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
+    access = Text()
+    refresh = Text()
 
 
 class TokenObtain(APIView):
@@ -89,7 +90,7 @@ class TokenObtain(APIView):
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=2000)
+    refresh = Text(max_length=2000)
 
 
 class TokenRefresh(APIView):
@@ -124,7 +125,7 @@ class TokenRefresh(APIView):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=2000, required=False, help_text="The refresh token of this sign-in (optional)")
+    refresh = Text(max_length=2000, required=False, help_text="The refresh token of this sign-in (optional)")
     everywhere = serializers.BooleanField(default=False, help_text="Sign out every device and browser of this account")
 
 
@@ -159,8 +160,8 @@ class Logout(APIView):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    old_password = Text(max_length=128, trim_whitespace=False, write_only=True)
+    new_password = Text(max_length=128, trim_whitespace=False, write_only=True)
 
 
 class PasswordChange(APIView):
@@ -193,19 +194,19 @@ class PasswordChange(APIView):
 
 
 class MeUnitSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    county = serializers.CharField()
-    roles = serializers.ListField(child=serializers.CharField())
-    api = serializers.CharField()
+    slug = Text()
+    name = Text()
+    kind = Text()
+    county = Text()
+    roles = serializers.ListField(child=Text())
+    api = Text()
 
 
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    full_name = serializers.CharField()
-    phone = serializers.CharField(allow_null=True)
+    username = Text()
+    full_name = Text()
+    phone = Text(allow_null=True)
     is_operator = serializers.BooleanField()
     jurisdictions = serializers.ListField(child=serializers.DictField())
     units = MeUnitSerializer(many=True)

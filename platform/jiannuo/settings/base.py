@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "tenants.routing.PublicSchemaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "tenants.routing.UnreadableRequestMiddleware",  # answers in the caller's language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -20,6 +20,7 @@ from ..selectors import (
     units_overseen_by,
 )
 from ..services import campaign_create, campaign_launch
+from tenants.api.fields import Text
 
 
 class JurisdictionSerializer(ModelSerializer):
@@ -29,13 +30,13 @@ class JurisdictionSerializer(ModelSerializer):
 
 
 class OverseenUnitSerializer(ModelSerializer):
-    county = serializers.CharField(source="county.name")
+    county = Text(source="county.name")
     members = serializers.IntegerField(source="figures.members", default=0)
     active_members = serializers.IntegerField(source="figures.active_members", default=0)
     mobile_members = serializers.IntegerField(source="figures.mobile_members", default=0)
     branches = serializers.IntegerField(source="figures.branches", default=0)
-    round_theme = serializers.CharField(source="figures.round_theme", default="")
-    round_phase = serializers.CharField(source="figures.round_phase", default="")
+    round_theme = Text(source="figures.round_theme", default="")
+    round_phase = Text(source="figures.round_phase", default="")
     members_pledged = serializers.IntegerField(source="figures.members_pledged", default=0)
     pledge_items = serializers.IntegerField(source="figures.pledge_items", default=0)
     items_closed = serializers.IntegerField(source="figures.items_closed", default=0)
@@ -131,17 +132,17 @@ class CampaignSerializer(ModelSerializer):
 
 
 class UnitLaunchSerializer(serializers.Serializer):
-    slug = serializers.CharField(source="unit.slug")
-    name = serializers.CharField(source="unit.name")
+    slug = Text(source="unit.slug")
+    name = Text(source="unit.name")
     status = serializers.ChoiceField(choices=CampaignLaunch.Status.choices)
     round = serializers.IntegerField(source="round_id", allow_null=True)
-    detail = serializers.CharField()
+    detail = Text()
     updated_at = serializers.DateTimeField()
 
 
 class CampaignProgressSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    theme = serializers.CharField()
+    theme = Text()
     done = serializers.BooleanField(help_text="No unit is waiting any more (each is launched, unavailable or failed)")
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="Units by status")
     units = UnitLaunchSerializer(many=True)

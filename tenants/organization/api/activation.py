@@ -9,19 +9,20 @@ from accounts.api.throttles import AddressThrottle
 from accounts.models import phone_validator
 
 from .. import identity
+from tenants.api.fields import Text
 
 
 class CodeRequestSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=11, validators=[phone_validator])
+    phone = Text(max_length=11, validators=[phone_validator])
 
 
 class ActivateSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=11, validators=[phone_validator])
-    code = serializers.CharField(max_length=20)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    phone = Text(max_length=11, validators=[phone_validator])
+    code = Text(max_length=20)
+    password = Text(max_length=128, trim_whitespace=False, write_only=True)
 
 
-_Detail = inline_serializer("ActivationDetail", {"detail": serializers.CharField()})
+_Detail = inline_serializer("ActivationDetail", {"detail": Text()})
 
 
 class CodeRequest(APIView):

@@ -5,11 +5,12 @@ from tenants.api.serializers import ModelSerializer
 
 from ..identity import member_login_state
 from ..models import Member, Organization
+from tenants.api.fields import Text
 
 
 class OrganizationSerializer(ModelSerializer):
     member_count = serializers.IntegerField(read_only=True)
-    secretary_name = serializers.CharField(source="secretary.name", read_only=True, default=None)
+    secretary_name = Text(source="secretary.name", read_only=True, default=None)
 
     class Meta:
         model = Organization
@@ -18,8 +19,8 @@ class OrganizationSerializer(ModelSerializer):
 
 
 class MemberSerializer(ModelSerializer):
-    branch_name = serializers.CharField(source="branch.name", read_only=True)
-    group_name = serializers.CharField(source="group.name", read_only=True, default=None)
+    branch_name = Text(source="branch.name", read_only=True)
+    group_name = Text(source="group.name", read_only=True, default=None)
     login = serializers.SerializerMethodField(help_text="none: no mobile number; pending: not activated yet; active: the member has set a password")
 
     class Meta:
@@ -42,8 +43,8 @@ class MemberImportSerializer(serializers.Serializer):
 
 class ImportErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField()
-    field = serializers.CharField()
-    message = serializers.CharField()
+    field = Text()
+    message = Text()
 
 
 class ImportReportSerializer(serializers.Serializer):
@@ -53,6 +54,6 @@ class ImportReportSerializer(serializers.Serializer):
 
 class UnitMeSerializer(serializers.Serializer):
     unit = serializers.DictField()
-    roles = serializers.ListField(child=serializers.CharField())
+    roles = serializers.ListField(child=Text())
     member = MemberSerializer(allow_null=True)
     secretary_of = OrganizationSerializer(many=True)

@@ -16,6 +16,7 @@ from .. import identity, selectors, services
 from ..excel import ImportRejected, members_export, members_import
 from ..models import Member, Organization
 from .serializers import ImportReportSerializer, MemberImportSerializer, MemberSerializer, OrganizationSerializer, UnitMeSerializer
+from tenants.api.fields import Text
 
 
 class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
@@ -136,10 +137,10 @@ class ActivationRequestSerializer(serializers.Serializer):
 
 
 class ActivationIssuedSerializer(serializers.Serializer):
-    method = serializers.CharField()
-    phone = serializers.CharField(help_text="The member's number, masked (the SMS went there; the letter is for it)")
+    method = Text()
+    phone = Text(help_text="The member's number, masked (the SMS went there; the letter is for it)")
     expires_at = serializers.DateTimeField()
-    code = serializers.CharField(allow_null=True, help_text="The code to hand over (method handover; SMS codes only in the demo)")
+    code = Text(allow_null=True, help_text="The code to hand over (method handover; SMS codes only in the demo)")
 
 
 class MemberActivation(UnitScopedMixin, APIView):
