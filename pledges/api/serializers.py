@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from tenants.api.serializers import ModelSerializer
 from tenants.organization.models import Member, Organization
+from tenants.api.fields import Related, Text
 
 from ..models import (
     PHASE_FIELDS,
@@ -20,7 +21,6 @@ from ..models import (
     Round,
 )
 from ..selectors import is_involved
-from tenants.api.fields import Related, Text
 
 MAX_ITEMS = 20
 MAX_FILES = 20

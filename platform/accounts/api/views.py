@@ -15,6 +15,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tenants.api.errors import error_body
+from tenants.api.fields import Text
 
 from ..access import units_visible_to
 from ..authentication import JWTAuthentication
@@ -24,8 +25,6 @@ from ..login import (
 from ..models import JurisdictionRole, UnitRole, User
 from ..tokens import FAMILY_CLAIM, family_revoke, token_still_valid, tokens_issue
 from .throttles import AddressThrottle
-from tenants.api.fields import Text
-
 
 
 def refresh_token_verified(raw: str) -> RefreshToken | None:

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from pledges.models import PHASE_FIELDS
 from tenants.api.serializers import ModelSerializer
 from tenants.models import Jurisdiction, Unit
+from tenants.api.fields import Text
 
 from ..models import Campaign, CampaignLaunch
 from ..selectors import (
@@ -20,7 +21,6 @@ from ..selectors import (
     units_overseen_by,
 )
 from ..services import campaign_create, campaign_launch
-from tenants.api.fields import Text
 
 
 class JurisdictionSerializer(ModelSerializer):

@@ -7,9 +7,9 @@ from rest_framework.views import APIView
 
 from accounts.api.throttles import AddressThrottle
 from accounts.models import phone_validator
+from tenants.api.fields import Text
 
 from .. import identity
-from tenants.api.fields import Text
 
 
 class CodeRequestSerializer(serializers.Serializer):

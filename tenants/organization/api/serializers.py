@@ -2,10 +2,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from tenants.api.serializers import ModelSerializer
+from tenants.api.fields import Text
 
 from ..identity import member_login_state
 from ..models import Member, Organization
-from tenants.api.fields import Text
 
 
 class OrganizationSerializer(ModelSerializer):

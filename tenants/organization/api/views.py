@@ -11,12 +11,12 @@ from rest_framework.views import APIView
 from tenants.api.units import UnitAdminOnly, UnitScopedMixin
 
 from accounts.models import ActivationCode
+from tenants.api.fields import Text
 
 from .. import identity, selectors, services
 from ..excel import ImportRejected, members_export, members_import
 from ..models import Member, Organization
 from .serializers import ImportReportSerializer, MemberImportSerializer, MemberSerializer, OrganizationSerializer, UnitMeSerializer
-from tenants.api.fields import Text
 
 
 class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
