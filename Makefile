@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # Picks DATABASE_URL / REDIS_URL: given ones, local defaults, or embedded servers under .data/
 SERVICES = eval "$$($(PY) deploy/services.py ensure)"
 
-.PHONY: run test serve install services stop migrate otp bench-provisioning bench-pledges bench-api clean-data
+.PHONY: run test serve install services stop migrate otp messages bench-provisioning bench-pledges bench-api clean-data
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,9 @@ bench-pledges: install
 ## make bench-api: the API's hot paths under wrk next to a bare DRF baseline (needs: apt-get install -y wrk)
 bench-api: install
 	@$(SERVICES) && $(PY) deploy/bench/api.py
+
+## make messages: extract the code's messages into the zh_Hans catalogue and compile it
+## (fill in the new msgstr lines in platform/jiannuo/locale/zh_Hans/LC_MESSAGES/django.po, then run it again)
+messages: install
+	@DJANGO_SETTINGS_MODULE=jiannuo.settings.test $(PY) -c "import sys; sys.path[:0] = ['platform', '.']; import django; django.setup(); from django.core.management import call_command; call_command('makemessages', locale=['zh_Hans'], no_obsolete=True, add_location='file', ignore_patterns=['.venv/*', 'tests/*', 'deploy/*', '.data/*', 'build/*'], verbosity=0)"
+	@cd platform/jiannuo/locale/zh_Hans/LC_MESSAGES && msgfmt -c -o django.mo django.po && echo "catalogue: $$(grep -c '^msgid ' django.po) messages; untranslated: $$(msgattrib --untranslated django.po | grep -c '^msgid ' || true)"
