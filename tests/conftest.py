@@ -180,6 +180,27 @@ def world(django_db_setup, django_db_blocker) -> World:
         return World(units, county_admin_k1, county_admin_k2, city_admin, operator, outsider, {"K1": k1, "K2": k2, "city": city})
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _responses_match_the_api_schema():
+    """Every API response a test receives is checked against the OpenAPI schema
+    (tests/support/openapi.py): a response that drifts from its documentation fails the test."""
+    from django.test.client import Client
+
+    from tests.support.openapi import validate_response
+
+    original = Client.request
+
+    def request(self, **environ):
+        response = original(self, **environ)
+        body = b"" if getattr(response, "streaming", False) else response.content  # streamed files: type only
+        validate_response(environ["REQUEST_METHOD"], environ["PATH_INFO"], response.status_code, response.get("Content-Type", ""), body)
+        return response
+
+    Client.request = request
+    yield
+    Client.request = original
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_around_each_test():
     connection.set_schema_to_public()

@@ -5,3 +5,26 @@ from django.utils.translation import gettext_lazy as _
 class OversightConfig(AppConfig):
     name = "oversight"
     verbose_name = _("Jurisdictions and oversight")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from pledges.models import Pledge, PledgeItem, Round
+        from tenants import services as units
+        from tenants.organization.models import Member, Organization
+
+        from .services import unit_opened
+
+        units.unit_opened_handlers.append(unit_opened)
+        # Not domain logic: keeping the county's copy of a unit's figures fresh after any change
+        # to what they count (bulk updates ride along with the save of their pledge).
+        for model in (Member, Organization, Round, Pledge, PledgeItem):
+            for signal in (post_save, post_delete):
+                signal.connect(_figures_changed, sender=model, dispatch_uid=f"figures-{model._meta.label}-{signal is post_save}")
+
+
+def _figures_changed(sender, raw=False, **kwargs):
+    from .services import unit_figures_refresh_soon
+
+    if not raw:
+        unit_figures_refresh_soon()

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import get_public_schema_name
 
 from accounts.models import UnitRole
 from notifications.services import notify
@@ -17,10 +19,40 @@ from tenants.hierarchy import units_below
 from tenants.organization.models import Member, Organization
 from tenants.tasks import TRANSIENT_ERRORS, send_to_units
 from tenants.models import Jurisdiction
+from tenants.services import unit_run
 
 from .models import Campaign, CampaignLaunch, UnitFigures
 
 logger = logging.getLogger(__name__)
+
+
+# A change in a unit reaches the county's figures this many seconds later, once for a burst of
+# changes (and at the latest with the periodic refresh, tenants.scheduling).
+FIGURES_DEBOUNCE = 30
+
+
+def unit_figures_refresh_soon() -> None:
+    """After this transaction commits, have this unit's figures refreshed within
+    FIGURES_DEBOUNCE seconds: one task per unit per window, however many rows changed."""
+    if connection.schema_name == get_public_schema_name():
+        return
+    if any(func is _figures_refresh_send for _sids, func, _robust in connection.run_on_commit):
+        return  # already due when this transaction commits
+    transaction.on_commit(_figures_refresh_send)
+
+
+def _figures_refresh_send() -> None:
+    from .tasks import refresh_unit_figures
+
+    if cache.add("figures-due", 1, timeout=FIGURES_DEBOUNCE):  # the cache's keys are the unit's own
+        refresh_unit_figures.apply_async(countdown=FIGURES_DEBOUNCE)  # stamped with this unit's schema
+
+
+def unit_opened(unit) -> None:
+    """A unit that has just opened has its figures at once (zeros and its first branches), not
+    only at the next periodic refresh."""
+    with unit_run(unit):
+        unit_figures_refresh()
 
 
 def unit_figures_refresh() -> UnitFigures:

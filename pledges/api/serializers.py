@@ -2,6 +2,7 @@
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from tenants.api.serializers import ModelSerializer
@@ -196,6 +197,15 @@ class PublicPledgeSerializer(PledgeDetailSerializer):
         fields = [f for f in PledgeDetailSerializer.Meta.fields if f not in ("events", "checklist", "reviewed_by_name")]
 
 
+# A pledge's page has two shapes (pledges.api.rows.pledge_detail): whole for whoever made,
+# reviews or runs it, the public board's for anyone else. The schema describes both.
+PLEDGE_PAGE = PolymorphicProxySerializer(
+    component_name="PledgePage",
+    serializers=[PledgeDetailSerializer, PublicPledgeSerializer],
+    resource_type_field_name=None,
+)
+
+
 class PledgeCreateSerializer(serializers.Serializer):
     round = Related(queryset=Round.objects.all())
     subject = serializers.ChoiceField(choices=Pledge.Subject.choices, default=Pledge.Subject.MEMBER)
@@ -274,10 +284,73 @@ class RectifySerializer(serializers.Serializer):
     comment = Text(max_length=2000)
 
 
+class LedgerMemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = Text()
+    branch = Text(help_text="the member's branch")
+    post = Text()
+
+
+class LedgerRoundSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    year = serializers.IntegerField()
+    theme = Text()
+
+
+class LedgerItemSerializer(ItemSerializer):
+    """An item of the member's ledger: the item, its pledge and the pledge's progress records."""
+
+    pledge = serializers.IntegerField()
+    subject = serializers.ChoiceField(choices=Pledge.Subject.choices)
+    records = RecordSerializer(many=True)
+
+    class Meta(ItemSerializer.Meta):
+        fields = ItemSerializer.Meta.fields + ["pledge", "subject", "records"]
+
+
 class MemberLedgerSerializer(serializers.Serializer):
-    member = serializers.DictField()
-    round = serializers.DictField()
-    items = serializers.ListField(child=serializers.DictField())
+    member = LedgerMemberSerializer()
+    round = LedgerRoundSerializer()
+    items = LedgerItemSerializer(many=True)
+
+
+class RoundPublishedSerializer(serializers.Serializer):
+    published = serializers.IntegerField(help_text="how many pledges were published")
+
+
+class ProgressRoundSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    theme = Text()
+    phase = Text(help_text="the round's phase today")
+
+
+class BranchProgressSerializer(serializers.Serializer):
+    branch = NamedSerializer()
+    members = serializers.IntegerField(help_text="enrolled members")
+    exempt = serializers.IntegerField()
+    without_post = serializers.IntegerField()
+    pledged = serializers.IntegerField(help_text="members' pledges in the round, any state")
+    pledges = serializers.DictField(child=serializers.IntegerField(), help_text="members' pledges by state")
+    items = serializers.DictField(child=serializers.IntegerField(), help_text="items by state")
+
+
+class NotPledgedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = Text()
+    post = Text()
+    needs_post = serializers.BooleanField(help_text="no post yet: give one (设岗定责) before the member pledges")
+
+
+class RoundProgressSerializer(serializers.Serializer):
+    round = ProgressRoundSerializer()
+    branches = BranchProgressSerializer(many=True)
+    not_pledged = NotPledgedSerializer(many=True, required=False, help_text="only with ?branch=")
+
+
+class PostAssignedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = Text()
+    post = Text()
 
 
 class PostAssignSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -96,7 +97,13 @@ class RoundPublish(CallerMixin, APIView):
 
     permission_classes = [UnitAdminOnly]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(
+        summary="整轮集中公示 / Publish every approved pledge of the round",
+        description="单位管理员在公示阶段一次公示本轮所有已审核通过的承诺，逐条记入历史并通知承诺人。"
+                    "返回公示的条数（没有待公示的为 0）。\n\nA unit admin publishes, in the publish phase, every "
+                    "approved pledge of the round at once; each goes into its history and its proposers are told. "
+                    "Answers how many were published (0 when none were waiting). Outside the phase: 409.",
+        request=None, responses={200: s.RoundPublishedSerializer})
     def post(self, request, pk: int):
         round = get_object_or_404(selectors.round_list(), pk=pk)
         count = services.round_publish_approved(round=round, who=self.caller)
@@ -107,8 +114,10 @@ class RoundProgress(CallerMixin, APIView):
     """How far each branch is in the round: who has pledged, who has not (and why), items by state.
     Unit admins and county viewers see every branch; secretaries the branches they lead."""
 
-    @extend_schema(parameters=[OpenApiParameter("branch", int, description="Also list who in this branch has not pledged yet.")],
-                   responses={200: dict})
+    @extend_schema(
+        summary="本轮进度 / How far each branch is in the round",
+        parameters=[OpenApiParameter("branch", int, description="同时列出该支部尚未承诺的党员 / Also list who in this branch has not pledged yet.")],
+        responses={200: s.RoundProgressSerializer})
     def get(self, request, pk: int):
         round = get_object_or_404(selectors.round_list(), pk=pk)
         who = self.caller
@@ -203,7 +212,13 @@ class PledgeList(CallerMixin, generics.ListCreateAPIView):
         page = self.paginate_queryset(selectors.pledge_list_rows(who=self.caller, **dict(chosen)))
         return self.get_paginated_response(rows.pledge_rows(page))
 
-    @extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeDetailSerializer})
+    @extend_schema(
+        summary="起草承诺 / Draft a pledge",
+        description="党员为自己、单位管理员为党员、书记为组织起草承诺（草稿），事项数与内容按本轮规则检查。"
+                    "草稿提交后才进入审核。\n\nA member drafts their own pledge, a unit admin one for a member, a "
+                    "secretary one for their organisation. Items are checked against the round's rules; the draft "
+                    "goes to review only when submitted.",
+        request=s.PledgeCreateSerializer, responses={201: s.PLEDGE_PAGE})
     def post(self, request):
         form = s.PledgeCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -232,13 +247,29 @@ class PledgeDetail(CallerMixin, generics.RetrieveAPIView):
     def scoped_queryset(self, caller):
         return selectors.pledge_detail(who=caller)
 
+    @extend_schema(
+        summary="承诺详情 / A pledge's page",
+        description="承诺人、审核人与单位管理员看到完整内容（含历史、审核要点）；其他人只看到公示板上的内容（已公示的承诺，无历史）。"
+                    "两种形状都在此描述。\n\nWhoever made, reviews or runs the pledge sees it whole (history, "
+                    "review checklist); anyone else sees what the public board shows (published pledges only, no "
+                    "history). Both shapes are described here.",
+        responses=s.PLEDGE_PAGE)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def retrieve(self, request, *args, **kwargs):
         pk = parse_id(str(kwargs["pk"]))
         if pk is None:
             raise Http404
         return Response(_detail(self, pk))
 
-    @extend_schema(request=s.PledgeUpdateSerializer, responses=s.PledgeDetailSerializer)
+    @extend_schema(
+        summary="修改承诺 / Edit a draft or returned pledge",
+        description="承诺人修改草稿或被退回的承诺：标题和事项（整体替换）。须带上所修改的版本号；服务器上已有更新的版本时返回 409，"
+                    "避免覆盖他人的修改。\n\nThe proposer edits a draft or returned pledge: title and items "
+                    "(replaced as a whole). Send the version you edited; a newer one on the server gives 409, so "
+                    "nobody's edit is lost.",
+        request=s.PledgeUpdateSerializer, responses=s.PLEDGE_PAGE)
     def patch(self, request, pk: int):
         pledge = self.get_object()
         form = s.PledgeUpdateSerializer(data=request.data)
@@ -246,6 +277,8 @@ class PledgeDetail(CallerMixin, generics.RetrieveAPIView):
         services.pledge_update(pledge=pledge, who=self.caller, **form.validated_data)
         return Response(_detail(self, pk))
 
+    @extend_schema(summary="删除草稿 / Delete a draft",
+                   description="承诺人删除尚未提交的草稿。\n\nThe proposer deletes a draft that was never submitted.")
     def delete(self, request, pk: int):
         services.pledge_delete(pledge=self.get_object(), who=self.caller)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -268,7 +301,8 @@ class PledgeStep(CallerMixin, APIView):
 
 
 class PledgeSubmit(PledgeStep):
-    @extend_schema(request=s.VersionSerializer, responses=s.PledgeDetailSerializer)
+    @extend_schema(summary="提交审核 / Submit for review", description="承诺人把草稿、被退回或须重新提出的承诺提交给上级组织审核；按本轮规则检查事项，确定审核组织并通知审核人。\n\nThe proposer sends a draft, returned or redo pledge to the level above for review: its items are checked against the round's rules, the reviewing organisation is settled and its reviewers are told. Outside the pledge phase, or not in a state that can be submitted: 409.",
+                   request=s.VersionSerializer, responses=s.PLEDGE_PAGE)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -279,7 +313,8 @@ class PledgeSubmit(PledgeStep):
 class PledgeApprove(PledgeStep):
     form_class = s.ApproveSerializer
 
-    @extend_schema(request=s.ApproveSerializer, responses=s.PledgeDetailSerializer)
+    @extend_schema(summary="审核通过 / Approve", description="审核人逐项确认本轮审核要点（`checklist` 须包含本轮规则中的每一条）后通过；承诺人收到通知，可打印承诺书。\n\nA reviewer approves after confirming each point of the round's review checklist (`checklist` must hold every point of the round's rules); the proposer is told and the pledge letter can be printed.",
+                   request=s.ApproveSerializer, responses=s.PLEDGE_PAGE)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -290,7 +325,8 @@ class PledgeApprove(PledgeStep):
 class PledgeReturn(PledgeStep):
     form_class = s.ReturnSerializer
 
-    @extend_schema(request=s.ReturnSerializer, responses=s.PledgeDetailSerializer)
+    @extend_schema(summary="退回修改 / Return for revision", description="审核人退回承诺请其修改完善，附总体意见或逐条事项意见（`item_comments`，键为事项 id）；承诺人修改后再次提交。\n\nA reviewer returns the pledge for revision with a comment and/or comments per item (`item_comments`, keyed by item id); the proposer edits it and submits again.",
+                   request=s.ReturnSerializer, responses=s.PLEDGE_PAGE)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -301,7 +337,8 @@ class PledgeReturn(PledgeStep):
 class PledgeRedo(PledgeStep):
     form_class = s.RedoSerializer
 
-    @extend_schema(request=s.RedoSerializer, responses=s.PledgeDetailSerializer)
+    @extend_schema(summary="要求重新提出 / Ask for a new proposal", description="审核人认为承诺须重新提出（如与岗位职责不符），须说明理由；承诺人重新拟定事项后再次提交。\n\nA reviewer asks for the pledge to be proposed anew (e.g. it does not fit the member's post), with the reason; the proposer drafts the items again and resubmits.",
+                   request=s.RedoSerializer, responses=s.PLEDGE_PAGE)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -310,7 +347,8 @@ class PledgeRedo(PledgeStep):
 
 
 class PledgePublish(PledgeStep):
-    @extend_schema(request=None, responses=s.PledgeDetailSerializer)
+    @extend_schema(summary="公示 / Publish", description="审核通过的承诺在公示阶段公示到单位公示板（示诺），事项开始践诺。\n\nAn approved pledge is published on the unit's public board in the publish phase, and its items start being fulfilled.",
+                   request=None, responses=s.PLEDGE_PAGE)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -321,7 +359,10 @@ class PledgePublish(PledgeStep):
 class PledgeLetter(CallerMixin, APIView):
     """The signed pledge letter (承诺书) as PDF, in triplicate, once the pledge is approved."""
 
-    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @extend_schema(summary="承诺书 PDF / The pledge letter (PDF)",
+                   description="审核通过后可打印的承诺书，一式三份。审核通过前返回 409。\n\nThe pledge letter to print "
+                               "and sign, in triplicate, once the pledge is approved; before that, 409.",
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, pk: int):
         pledge = get_object_or_404(selectors.pledge_detail(who=self.caller), pk=pk)
         if pledge.state not in (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED):
@@ -389,6 +430,9 @@ class ItemRecords(ItemMixin, generics.GenericAPIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     queryset = PledgeItem.objects.none()
 
+    @extend_schema(summary="践诺记录 / An item's progress records",
+                   description="承诺人、审核人和单位管理员可读，分页。\n\nRead by whoever made the pledge, its reviewers and the unit admins; paginated.",
+                   responses=s.RecordSerializer(many=True))
     def get(self, request, pk: int):
         item = self.item(pk)
         co_member_ids = set(item.pledge.co_members.values_list("pk", flat=True))
@@ -397,7 +441,9 @@ class ItemRecords(ItemMixin, generics.GenericAPIView):
         records = self.paginate_queryset(selectors.record_list(item=item))
         return self.get_paginated_response(s.RecordSerializer(records, many=True, context={"request": request}).data)
 
-    @extend_schema(request={"multipart/form-data": s.RecordInputSerializer}, responses={201: s.RecordSerializer})
+    @extend_schema(summary="记实 / Add a progress record",
+                   description="承诺人记录践诺情况：文字、日期（公示之后至今天）、照片或文件（multipart，类型与大小按本轮规则）。\n\nThe proposer records what was done: text, the date (from publication to today) and photos or documents (multipart; types and sizes follow the round's rules).",
+                   request={"multipart/form-data": s.RecordInputSerializer}, responses={201: s.RecordSerializer})
     def post(self, request, pk: int):
         item = self.item(pk)
         form = s.RecordInputSerializer(data=request.data)
@@ -425,7 +471,8 @@ class ItemStep(ItemMixin, APIView):
 
 
 class ItemCloseRequest(ItemStep):
-    @extend_schema(request=s.CommentSerializer, responses=s.ItemRowSerializer)
+    @extend_schema(summary="申请销号 / Report an item done", description="承诺人记实后申请销号（至少有一条践诺记录），审核人收到待核实的通知。\n\nThe proposer reports an item done (it needs at least one progress record); its reviewers are told to verify it.",
+                   request=s.CommentSerializer, responses=s.ItemRowSerializer)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -436,7 +483,8 @@ class ItemCloseRequest(ItemStep):
 class ItemClose(ItemStep):
     form_class = s.CloseSerializer
 
-    @extend_schema(request={"multipart/form-data": s.CloseSerializer, "application/json": s.CloseSerializer}, responses=s.ItemRowSerializer)
+    @extend_schema(summary="核实销号 / Verify and close out", description="审核人核实后销号，写明核实情况（`evidence`），可附照片或文件；全部事项销号后承诺办结。\n\nA reviewer closes the item out after verifying it, saying how (`evidence`), with optional photos or documents; when every item is closed the pledge is completed.",
+                   request={"multipart/form-data": s.CloseSerializer, "application/json": s.CloseSerializer}, responses=s.ItemRowSerializer)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -447,7 +495,8 @@ class ItemClose(ItemStep):
 class ItemSendBack(ItemStep):
     form_class = s.RequiredCommentSerializer
 
-    @extend_schema(request=s.RequiredCommentSerializer, responses=s.ItemRowSerializer)
+    @extend_schema(summary="退回继续践诺 / Send back", description="审核人认为尚未完成，说明还缺什么，事项回到践诺中（已过期限的为逾期）。\n\nA reviewer finds the item not yet done and says what is missing; it goes back to in progress (overdue if past its deadline).",
+                   request=s.RequiredCommentSerializer, responses=s.ItemRowSerializer)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -458,7 +507,8 @@ class ItemSendBack(ItemStep):
 class ItemRectify(ItemStep):
     form_class = s.RectifySerializer
 
-    @extend_schema(request=s.RectifySerializer, responses=s.ItemRowSerializer)
+    @extend_schema(summary="督促整改 / Order rectification", description="对逾期事项督促整改，给出整改期限（今天之后、本轮结束之前）和要求。\n\nFor an overdue item: order rectification with a new date (after today, no later than the round's end) and what must be done.",
+                   request=s.RectifySerializer, responses=s.ItemRowSerializer)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -501,14 +551,14 @@ class MemberLedger(LedgerMixin, APIView):
         self.check_oversees(member.branch_id)
         return member
 
-    @extend_schema(parameters=[ROUND_PARAM], responses=s.MemberLedgerSerializer)
+    @extend_schema(summary="党员台账 / A member's ledger", parameters=[ROUND_PARAM], responses=s.MemberLedgerSerializer)
     def get(self, request, pk: int):
         member, round = self.member(pk), self.round()
         return Response(rows.member_ledger(member=member, round=round, unit_slug=self.unit.slug))
 
 
 class MemberLedgerExport(MemberLedger):
-    @extend_schema(parameters=[ROUND_PARAM], responses={(200, XLSX): bytes})
+    @extend_schema(summary="导出台账 Excel / The ledger as Excel", parameters=[ROUND_PARAM], responses={(200, XLSX): OpenApiTypes.BINARY})
     def get(self, request, pk: int):
         member, round = self.member(pk), self.round()
         title = _("Ledger of %(name)s — %(round)s") % {"name": member.name, "round": round}
@@ -528,7 +578,9 @@ class BranchLedger(LedgerMixin, generics.GenericAPIView):
         round = self.round()
         return branch, round, selectors.ledger_items(round=round, organization_ids=self.caller.subtree_of(branch.pk))
 
-    @extend_schema(parameters=[ROUND_PARAM, OpenApiParameter("state", str)], responses=s.ItemRowSerializer(many=True))
+    @extend_schema(summary="支部台账 / A branch's ledger",
+                   parameters=[ROUND_PARAM, OpenApiParameter("state", str, enum=PledgeItem.State.values, description="只看该状态的事项 / only items in this state")],
+                   responses=s.ItemRowSerializer(many=True))
     def get(self, request, pk: int):
         if not organization_exists(pk=pk, caller=self.caller):
             raise Http404
@@ -542,7 +594,7 @@ class BranchLedger(LedgerMixin, generics.GenericAPIView):
 
 
 class BranchLedgerExport(BranchLedger):
-    @extend_schema(parameters=[ROUND_PARAM], responses={(200, XLSX): bytes})
+    @extend_schema(summary="导出台账 Excel / The ledger as Excel", parameters=[ROUND_PARAM], responses={(200, XLSX): OpenApiTypes.BINARY})
     def get(self, request, pk: int):
         branch, round, items = self.branch_items(pk)
         title = _("Ledger of %(name)s — %(round)s") % {"name": branch.name, "round": round}
@@ -552,7 +604,9 @@ class BranchLedgerExport(BranchLedger):
 class MemberPostAssign(CallerMixin, APIView):
     """设岗定责: the secretary gives a member without a post one, before the member pledges."""
 
-    @extend_schema(request=s.PostAssignSerializer, responses={200: dict})
+    @extend_schema(summary="设岗定责 / Give a member a post",
+                   description="书记在党员承诺之前为没有岗位的党员设岗定责。\n\nThe secretary gives a member without a post one, before the member pledges.",
+                   request=s.PostAssignSerializer, responses={200: s.PostAssignedSerializer})
     def post(self, request, pk: int):
         member = get_object_or_404(member_list_for(caller=self.caller), pk=pk)
         form = s.PostAssignSerializer(data=request.data)

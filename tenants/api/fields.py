@@ -17,6 +17,13 @@ from rest_framework.fields import empty
 class Text(serializers.CharField):
     default_error_messages = {"not_text": _("Enter text (not a number, true/false, a list or an object).")}
 
+    def __init__(self, **kwargs):
+        # A text that defaults to None (a name read through a relation that may be empty) is
+        # null in responses: say so, so the schema documents it nullable.
+        if "default" in kwargs and kwargs["default"] is None:
+            kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
     def run_validation(self, data=empty):
         if data is not empty and data is not None and not isinstance(data, str):
             self.fail("not_text")

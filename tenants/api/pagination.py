@@ -63,6 +63,20 @@ class Pagination(PageNumberPagination):
             raise ValidationError({self.page_query_param: [_("Enter a whole number from 1 up.")]})
         return super().paginate_queryset(queryset, request, view)
 
+    def get_paginated_response_schema(self, schema):
+        # DRF's own is OpenAPI 3.0 (`nullable`); the schema is 3.1, where null is a type.
+        link = {"type": ["string", "null"], "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {"type": "integer", "description": "全部条数 / rows in the whole list"},
+                "next": {**link, "description": "下一页的地址，末页为 null / the next page, null on the last"},
+                "previous": {**link, "description": "上一页的地址，首页为 null / the previous page, null on the first"},
+                "results": schema,
+            },
+        }
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

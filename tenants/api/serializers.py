@@ -37,6 +37,15 @@ class ModelSerializer(serializers.ModelSerializer):
             type(self)._fields_prototype = prototype
         return {name: copy.deepcopy(field) if _holds_fields(field) else copy.copy(field) for name, field in prototype.items()}
 
+    def to_representation(self, instance):
+        # DRF leaves a field with a default (a name read through an empty relation) out of a
+        # partial update's answer; an answer has one shape whatever the request was.
+        partial, self.partial = self.partial, False
+        try:
+            return super().to_representation(instance)
+        finally:
+            self.partial = partial
+
 
 def _holds_fields(field) -> bool:
     return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation")

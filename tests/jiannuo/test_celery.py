@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_task_runs_in_the_schema_it_was_sent_from(world, db):
+    UnitFigures.objects.all().delete()  # (units open with figures: start from none)
     with unit_run(world["B"].unit):
         refresh_unit_figures.apply(throw=True)
     figures = UnitFigures.objects.get(unit=world["B"].unit)
@@ -37,6 +38,7 @@ def test_task_runs_in_the_schema_it_was_sent_from(world, db):
 
 def test_unit_task_sent_from_public_schema_fails_loudly(world, db):
     assert connection.schema_name == "public"
+    UnitFigures.objects.all().delete()
     with pytest.raises(TaskOutsideUnit):
         refresh_unit_figures.apply(throw=True)
     assert not UnitFigures.objects.exists()

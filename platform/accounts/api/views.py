@@ -201,13 +201,20 @@ class MeUnitSerializer(serializers.Serializer):
     api = Text()
 
 
+class MeJurisdictionSerializer(serializers.Serializer):
+    code = Text()
+    name = Text()
+    level = Text(help_text="county, city or province")
+    role = Text()
+
+
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = Text()
     full_name = Text()
     phone = Text(allow_null=True)
     is_operator = serializers.BooleanField()
-    jurisdictions = serializers.ListField(child=serializers.DictField())
+    jurisdictions = MeJurisdictionSerializer(many=True)
     units = MeUnitSerializer(many=True)
 
 

@@ -13,7 +13,7 @@ from tenants.api.serializers import ModelSerializer
 from tenants.models import Jurisdiction, Unit
 from tenants.api.fields import Text
 
-from ..models import Campaign, CampaignLaunch
+from ..models import Campaign, CampaignLaunch, UnitFigures
 from ..selectors import (
     campaign_launches,
     campaigns_visible_to,
@@ -31,17 +31,24 @@ class JurisdictionSerializer(ModelSerializer):
 
 class OverseenUnitSerializer(ModelSerializer):
     county = Text(source="county.name")
-    members = serializers.IntegerField(source="figures.members", default=0)
-    active_members = serializers.IntegerField(source="figures.active_members", default=0)
-    mobile_members = serializers.IntegerField(source="figures.mobile_members", default=0)
-    branches = serializers.IntegerField(source="figures.branches", default=0)
-    round_theme = Text(source="figures.round_theme", default="")
-    round_phase = Text(source="figures.round_phase", default="")
-    members_pledged = serializers.IntegerField(source="figures.members_pledged", default=0)
-    pledge_items = serializers.IntegerField(source="figures.pledge_items", default=0)
-    items_closed = serializers.IntegerField(source="figures.items_closed", default=0)
-    items_overdue = serializers.IntegerField(source="figures.items_overdue", default=0)
-    figures_refreshed_at = serializers.DateTimeField(source="figures.refreshed_at", default=None)
+    members = serializers.IntegerField(source="figures.members")
+    active_members = serializers.IntegerField(source="figures.active_members")
+    mobile_members = serializers.IntegerField(source="figures.mobile_members")
+    branches = serializers.IntegerField(source="figures.branches")
+    round_theme = Text(source="figures.round_theme", help_text="empty: no current round")
+    round_phase = Text(source="figures.round_phase", help_text="empty: no current round")
+    members_pledged = serializers.IntegerField(source="figures.members_pledged")
+    pledge_items = serializers.IntegerField(source="figures.pledge_items")
+    items_closed = serializers.IntegerField(source="figures.items_closed")
+    items_overdue = serializers.IntegerField(source="figures.items_overdue")
+    figures_refreshed_at = serializers.DateTimeField(source="figures.refreshed_at", allow_null=True, help_text="null: not computed yet")
+
+    def to_representation(self, unit):
+        try:
+            unit.figures
+        except UnitFigures.DoesNotExist:  # not computed yet (a unit opens with its figures): zeros
+            unit.figures = UnitFigures(unit_id=unit.pk)
+        return super().to_representation(unit)
 
     class Meta:
         model = Unit

@@ -18,6 +18,13 @@ class OrganizationSerializer(ModelSerializer):
         read_only_fields = ["created_at"]
 
 
+class LedOrganizationSerializer(OrganizationSerializer):
+    """An organisation the caller is secretary of, as `/me` lists it (no member count)."""
+
+    class Meta(OrganizationSerializer.Meta):
+        fields = [f for f in OrganizationSerializer.Meta.fields if f != "member_count"]
+
+
 class MemberSerializer(ModelSerializer):
     branch_name = Text(source="branch.name", read_only=True)
     group_name = Text(source="group.name", read_only=True, default=None)
@@ -52,8 +59,28 @@ class ImportReportSerializer(serializers.Serializer):
     errors = ImportErrorSerializer(many=True)
 
 
+class ImportRefusalSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = Text(help_text="import_rejected: rows to fix; invalid: the upload itself (see fields)")
+    message = Text()
+    rows = ImportErrorSerializer(many=True, required=False, help_text=_("The rows to fix; nothing was imported."))
+    fields = serializers.DictField(child=serializers.ListField(child=Text()), required=False)
+
+
+class ImportRejectedSerializer(serializers.Serializer):
+    """The error envelope of a refused import: the rows to fix, or the fields of a bad upload."""
+
+    error = ImportRefusalSerializer()
+
+
+class MeUnitBriefSerializer(serializers.Serializer):
+    slug = Text()
+    name = Text()
+    kind = Text()
+
+
 class UnitMeSerializer(serializers.Serializer):
-    unit = serializers.DictField()
+    unit = MeUnitBriefSerializer()
     roles = serializers.ListField(child=Text())
     member = MemberSerializer(allow_null=True)
-    secretary_of = OrganizationSerializer(many=True)
+    secretary_of = LedOrganizationSerializer(many=True)

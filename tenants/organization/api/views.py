@@ -2,6 +2,7 @@
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -16,7 +17,10 @@ from tenants.api.fields import Text
 from .. import identity, selectors, services
 from ..excel import ImportRejected, members_export, members_import
 from ..models import Member, Organization
-from .serializers import ImportReportSerializer, MemberImportSerializer, MemberSerializer, OrganizationSerializer, UnitMeSerializer
+from .serializers import (
+    ImportRejectedSerializer, ImportReportSerializer, LedOrganizationSerializer, MemberImportSerializer, MemberSerializer,
+    OrganizationSerializer, UnitMeSerializer,
+)
 
 
 class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
@@ -84,7 +88,7 @@ class MemberImport(UnitScopedMixin, APIView):
     permission_classes = [UnitAdminOnly]
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request=MemberImportSerializer, responses={201: ImportReportSerializer, 400: ImportReportSerializer})
+    @extend_schema(request=MemberImportSerializer, responses={201: ImportReportSerializer, 400: ImportRejectedSerializer})
     def post(self, request):
         form = MemberImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -106,7 +110,7 @@ class MemberImport(UnitScopedMixin, APIView):
 class MemberExport(UnitScopedMixin, APIView):
     permission_classes = [UnitAdminOnly]
 
-    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY})
     def get(self, request):
         members = selectors.member_list_for(caller=self.caller).order_by("branch__sort_order", "branch_id", "name", "id")
         content = members_export(members=members.iterator(chunk_size=2000))
@@ -127,7 +131,7 @@ class UnitMe(UnitScopedMixin, APIView):
             "unit": {"slug": self.unit.slug, "name": self.unit.name, "kind": self.unit.kind},
             "roles": sorted(self.access.roles) + (["secretary"] if caller.led_ids else []),
             "member": MemberSerializer(caller.member).data if caller.member else None,
-            "secretary_of": OrganizationSerializer(led, many=True).data,
+            "secretary_of": LedOrganizationSerializer(led, many=True).data,
         }
         return Response(body)
 
