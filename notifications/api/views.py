@@ -1,7 +1,7 @@
 """The caller's in-app inbox in this unit."""
 from django.utils import timezone
 from django_filters.widgets import BooleanWidget
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +20,7 @@ class NotificationSerializer(ModelSerializer):
         fields = ["id", "title", "body", "created_at", "read_at"]
 
 
+@extend_schema_view(get=extend_schema(summary="我的消息 / My inbox"))
 class NotificationList(UnitScopedMixin, generics.ListAPIView):
     serializer_class = NotificationSerializer
     queryset = Notification.objects.none()  # for the schema generator; requests use get_queryset
@@ -38,6 +39,7 @@ class NotificationList(UnitScopedMixin, generics.ListAPIView):
         return self.get_paginated_response([{**n, "created_at": dt(n["created_at"]), "read_at": dt(n["read_at"])} for n in page])
 
 
+@extend_schema_view(post=extend_schema(summary="标为已读 / Mark as read"))
 class NotificationRead(UnitScopedMixin, APIView):
     # Marking one's own message read is allowed to every role, county viewers included.
     permission_classes = []

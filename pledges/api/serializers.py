@@ -37,7 +37,7 @@ class RulesSerializer(ModelSerializer):
 
 class RoundSerializer(ModelSerializer):
     phase = serializers.SerializerMethodField()
-    pledge_count = serializers.IntegerField(read_only=True, default=None)
+    pledge_count = serializers.IntegerField(read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Round

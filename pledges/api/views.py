@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -46,6 +46,7 @@ class CallerMixin(IdempotentPostMixin, UnitScopedMixin):
 
 # ---------------------------------------------------------------- rules and rounds
 
+@extend_schema_view(get=extend_schema(summary="本单位承诺规则 / The unit's pledge rules"), put=extend_schema(summary="修改承诺规则 / Change the pledge rules"), patch=extend_schema(summary="修改承诺规则（部分） / Change part of the pledge rules"))
 class RulesView(UnitScopedMixin, generics.RetrieveUpdateAPIView):
     """The unit's rules for its next round. Everyone in the unit reads them; unit admins change them."""
 
@@ -59,6 +60,7 @@ class RulesView(UnitScopedMixin, generics.RetrieveUpdateAPIView):
         serializer.instance = services.rules_update(changes=serializer.validated_data)
 
 
+@extend_schema_view(get=extend_schema(summary="承诺轮次 / Rounds"), post=extend_schema(summary="开启新一轮 / Open a round"))
 class RoundList(UnitScopedMixin, generics.ListCreateAPIView):
     serializer_class = s.RoundSerializer
     queryset = Round.objects.none()
@@ -74,6 +76,7 @@ class RoundList(UnitScopedMixin, generics.ListCreateAPIView):
         serializer.instance = selectors.round_list().get(pk=round.pk)
 
 
+@extend_schema_view(get=extend_schema(summary="轮次详情 / A round"), patch=extend_schema(summary="修改轮次日期或主题 / Change a round's dates or theme"))
 class RoundDetail(UnitScopedMixin, generics.RetrieveUpdateAPIView):
     serializer_class = s.RoundSerializer
     http_method_names = ["get", "patch", "head", "options"]
@@ -181,6 +184,7 @@ def _pledge_filters_valid(given: tuple[tuple[str, tuple[str, ...]], ...]) -> tup
                  for name, value in filters.form.cleaned_data.items() if value not in (None, "", []))
 
 
+@extend_schema_view(get=extend_schema(summary="承诺列表 / Pledges"))
 class PledgeList(CallerMixin, generics.ListCreateAPIView):
     """Pledges the caller may see; filter by round, branch, state, overdue, mine."""
 
@@ -403,6 +407,7 @@ class ItemFilter(FilterSet):
         return queryset.filter(pledge__member_id=member_id) if member_id else queryset.none()
 
 
+@extend_schema_view(get=extend_schema(summary="承诺事项 / Pledge items"))
 class ItemList(CallerMixin, generics.ListAPIView):
     """Items the caller may see — e.g. `?overdue=true` for the secretary's chase list."""
 

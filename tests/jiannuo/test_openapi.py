@@ -116,3 +116,11 @@ def test_the_test_client_checks_every_api_response(world, db, monkeypatch):
     monkeypatch.setattr(UnitMe, "get", lambda self, request: Response({"unit": "unit-a"}))
     with pytest.raises(SchemaDrift, match="GET /api/v1/u/{unit}/me/ 200"):
         api_client_for(world["A"].member).get(unit_url(world["A"], "me/"))
+
+
+def test_every_operation_has_a_chinese_and_english_summary():
+    missing = [
+        f"{method.upper()} {path}" for path, operations in api_schema()["paths"].items() for method, operation in operations.items()
+        if not (any("\u4e00" <= ch <= "\u9fff" for ch in operation.get("summary", "")) and " / " in operation.get("summary", ""))
+    ]
+    assert not missing, missing

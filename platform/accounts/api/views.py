@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
@@ -64,6 +64,7 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = Text()
 
 
+@extend_schema_view(post=extend_schema(summary="登录取得令牌 / Sign in for a token pair"))
 class TokenObtain(APIView):
     """Exchange a username or mobile number and password (and, for accounts with two-step
     verification, the authenticator code) for an access and a refresh token."""
@@ -92,6 +93,7 @@ class RefreshSerializer(serializers.Serializer):
     refresh = Text(max_length=2000)
 
 
+@extend_schema_view(post=extend_schema(summary="刷新令牌 / Refresh the token pair"))
 class TokenRefresh(APIView):
     """Exchange a refresh token for a new pair; the old refresh token stops working. A refresh
     token presented a second time means it was copied: the whole sign-in is revoked."""
@@ -128,6 +130,7 @@ class LogoutSerializer(serializers.Serializer):
     everywhere = serializers.BooleanField(default=False, help_text="Sign out every device and browser of this account")
 
 
+@extend_schema_view(post=extend_schema(summary="退出登录 / Sign out"))
 class Logout(APIView):
     """End this sign-in: every access and refresh token issued from it (before and after
     refreshes) and the browser session. With `everywhere`, every sign-in of the account."""
@@ -163,6 +166,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = Text(max_length=128, trim_whitespace=False, write_only=True)
 
 
+@extend_schema_view(post=extend_schema(summary="修改密码 / Change my password"))
 class PasswordChange(APIView):
     """Change my password. Every other sign-in of the account ends; this one gets a new pair."""
 
@@ -218,6 +222,7 @@ class MeSerializer(serializers.Serializer):
     units = MeUnitSerializer(many=True)
 
 
+@extend_schema_view(get=extend_schema(summary="我的账号与可进入的单位 / Me and the units I can enter"))
 class Me(APIView):
     """The signed-in person, every unit they can enter, and with which roles."""
 

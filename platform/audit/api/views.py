@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 
 from tenants.api.serializers import ModelSerializer
@@ -13,6 +14,7 @@ class AuditEntrySerializer(ModelSerializer):
         fields = ["id", "at", "actor_id", "actor_label", "action", "model", "object_id", "object_repr", "before", "after"]
 
 
+@extend_schema_view(get=extend_schema(summary="操作留痕 / The unit's audit trail"))
 class AuditEntryList(UnitScopedMixin, generics.ListAPIView):
     """The unit's audit trail (read-only; entries cannot be changed through the application)."""
 

@@ -3,7 +3,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -58,6 +58,7 @@ class OverseenUnitSerializer(ModelSerializer):
         ]
 
 
+@extend_schema_view(get=extend_schema(summary="我管辖的区域 / My jurisdictions"))
 class JurisdictionList(generics.ListAPIView):
     serializer_class = JurisdictionSerializer
     queryset = Jurisdiction.objects.none()  # for the schema generator; requests use get_queryset
@@ -67,6 +68,7 @@ class JurisdictionList(generics.ListAPIView):
         return jurisdictions_visible_to(self.request.user).order_by("level", "name")
 
 
+@extend_schema_view(get=extend_schema(summary="辖区内的单位及其数据 / Units in my jurisdiction, with their figures"))
 class UnitList(generics.ListAPIView):
     serializer_class = OverseenUnitSerializer
     queryset = Unit.objects.none()  # for the schema generator; requests use get_queryset
@@ -77,6 +79,7 @@ class UnitList(generics.ListAPIView):
         return units_overseen_by(self.request.user).order_by("county__name", "name")
 
 
+@extend_schema_view(get=extend_schema(summary="单位数据 / A unit's figures"))
 class UnitDetail(generics.RetrieveAPIView):
     serializer_class = OverseenUnitSerializer
     lookup_field = "slug"
@@ -97,6 +100,7 @@ class RollupSerializer(serializers.Serializer):
     items_overdue = serializers.IntegerField()
 
 
+@extend_schema_view(get=extend_schema(summary="辖区汇总 / Totals over my jurisdiction"))
 class Rollup(APIView):
     """Totals over every unit the caller oversees (filter with ?county=<code>)."""
 
@@ -166,6 +170,7 @@ def _progress(campaign) -> dict:
     }).data
 
 
+@extend_schema_view(get=extend_schema(summary="统一部署的承诺活动 / Campaigns"), post=extend_schema(summary="统一部署承诺活动 / Launch a campaign to every unit"))
 class CampaignList(generics.ListCreateAPIView):
     """Campaigns of the caller's jurisdictions. Creating one gives every unit below its own
     round, unit by unit in the background: the answer (202) shows each unit's progress, and
@@ -189,6 +194,7 @@ class CampaignList(generics.ListCreateAPIView):
         return Response(_progress(campaign), status=202, headers={"Location": f"/api/v1/oversight/campaigns/{campaign.pk}/"})
 
 
+@extend_schema_view(get=extend_schema(summary="活动进展（逐个单位） / A campaign's progress, unit by unit"))
 class CampaignDetail(APIView):
     """A campaign's progress, unit by unit."""
 
@@ -197,6 +203,7 @@ class CampaignDetail(APIView):
         return Response(_progress(get_object_or_404(campaigns_visible_to(request.user), pk=pk)))
 
 
+@extend_schema_view(post=extend_schema(summary="对未开启的单位再次部署 / Launch again where it did not open"))
 class CampaignLaunchAgain(APIView):
     """Launch again for units that were unavailable, failed, are still waiting, or are new since."""
 

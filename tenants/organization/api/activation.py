@@ -34,7 +34,7 @@ class CodeRequest(APIView):
     throttle_classes = [AddressThrottle]
     throttle_scope = "activation"
 
-    @extend_schema(request=CodeRequestSerializer, responses={202: _Detail})
+    @extend_schema(summary="发送验证码到我的手机 / Send a one-time code to my phone", request=CodeRequestSerializer, responses={202: _Detail})
     def post(self, request):
         form = CodeRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -51,7 +51,7 @@ class Activate(APIView):
     throttle_classes = [AddressThrottle]
     throttle_scope = "activation"
 
-    @extend_schema(request=ActivateSerializer, responses={200: _Detail})
+    @extend_schema(summary="用验证码设置密码 / Set my password with a code", request=ActivateSerializer, responses={200: _Detail})
     def post(self, request):
         form = ActivateSerializer(data=request.data)
         form.is_valid(raise_exception=True)

@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -23,6 +23,7 @@ from .serializers import (
 )
 
 
+@extend_schema_view(get=extend_schema(summary="组织列表 / Organisations"), post=extend_schema(summary="新建组织 / Add an organisation"))
 class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
     serializer_class = OrganizationSerializer
     filterset_fields = ["kind", "parent"]
@@ -43,6 +44,7 @@ class OrganizationList(UnitScopedMixin, generics.ListCreateAPIView):
         serializer.instance = selectors.organization_list().get(pk=organization.pk)
 
 
+@extend_schema_view(get=extend_schema(summary="组织详情 / An organisation"), put=extend_schema(summary="修改组织 / Change an organisation"), patch=extend_schema(summary="修改组织（部分） / Change part of an organisation"), delete=extend_schema(summary="删除组织 / Delete an organisation"))
 class OrganizationDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = OrganizationSerializer
 
@@ -57,6 +59,7 @@ class OrganizationDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView)
         services.organization_delete(organization=instance)
 
 
+@extend_schema_view(get=extend_schema(summary="党员名册 / Members"), post=extend_schema(summary="新增党员 / Add a member"))
 class MemberList(UnitScopedMixin, generics.ListCreateAPIView):
     serializer_class = MemberSerializer
     queryset = Member.objects.none()  # for the schema generator; requests use get_queryset
@@ -71,6 +74,7 @@ class MemberList(UnitScopedMixin, generics.ListCreateAPIView):
         serializer.instance = services.member_create(unit=self.unit, **serializer.validated_data)
 
 
+@extend_schema_view(get=extend_schema(summary="党员信息 / A member"), put=extend_schema(summary="修改党员信息 / Change a member"), patch=extend_schema(summary="修改党员信息（部分） / Change part of a member"), delete=extend_schema(summary="删除党员 / Delete a member"))
 class MemberDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = MemberSerializer
 
@@ -84,6 +88,7 @@ class MemberDetail(UnitScopedMixin, generics.RetrieveUpdateDestroyAPIView):
         services.member_delete(member=instance, unit=self.unit)
 
 
+@extend_schema_view(post=extend_schema(summary="从 Excel 导入党员 / Import members from Excel"))
 class MemberImport(UnitScopedMixin, APIView):
     permission_classes = [UnitAdminOnly]
     parser_classes = [MultiPartParser]
@@ -107,6 +112,7 @@ class MemberImport(UnitScopedMixin, APIView):
         return Response(report.as_dict(), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(summary="导出党员名册 Excel / Export members as Excel"))
 class MemberExport(UnitScopedMixin, APIView):
     permission_classes = [UnitAdminOnly]
 
@@ -120,6 +126,7 @@ class MemberExport(UnitScopedMixin, APIView):
         return response
 
 
+@extend_schema_view(get=extend_schema(summary="我在本单位的身份 / Who I am in this unit"))
 class UnitMe(UnitScopedMixin, APIView):
     """Who am I in this unit: roles, member profile, organisations I am secretary of."""
 
@@ -147,6 +154,7 @@ class ActivationIssuedSerializer(serializers.Serializer):
     code = Text(allow_null=True, help_text="The code to hand over (method handover; SMS codes only in the demo)")
 
 
+@extend_schema_view(post=extend_schema(summary="开通党员登录 / Start a member's login activation"))
 class MemberActivation(UnitScopedMixin, APIView):
     """Start a member's login activation: a one-time code by SMS to the member's phone
     (`sms`), or a code to hand over in person (`handover`). The member then sets their own
@@ -163,6 +171,7 @@ class MemberActivation(UnitScopedMixin, APIView):
         return Response(ActivationIssuedSerializer(issued).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(post=extend_schema(summary="解锁账号 / Unlock a member's account"))
 class MemberUnlock(UnitScopedMixin, APIView):
     """Unlock a member's account after too many wrong passwords."""
 
