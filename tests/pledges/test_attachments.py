@@ -182,6 +182,65 @@ def test_who_may_read_the_record_gets_the_file_and_everyone_else_404(world, db, 
     assert at_b.status_code == 404 and content not in at_b.content
 
 
+def test_the_file_goes_to_exactly_those_who_see_the_whole_pledge(world, db, stored_files_removed):
+    """Whoever gets the pledge's whole page (its history: pledges.selectors.is_involved) gets
+    the record's files; whoever gets the public view of it does not."""
+    A = world["A"]
+    photo, _content = an_uploaded_photo(world)
+    seen = {}
+    for user in (A.admin, A.secretary, A.member, A.other_member, world.county_admin_k1):
+        client = api_client_for(user)
+        page = client.get(unit_url(A, f"pledges/{A.pledge_id}/"))
+        assert page.status_code == 200
+        seen[user.username] = ("events" in page.json(), client.get(photo["url"]).status_code)
+    assert all(status == (200 if whole else 404) for whole, status in seen.values()), seen
+    assert {whole for whole, _status in seen.values()} == {True, False}, seen  # both kinds of caller were asked
+
+
+def test_the_selector_agrees_with_who_sees_the_whole_pledge_for_every_kind_of_pledge(world, db):
+    """A file on each kind of pledge (a draft, one under review, a published one, a collective one
+    with co-members), asked for by each kind of caller, by id and by stored name: found exactly
+    when the caller sees the pledge and is involved in it (pledges.selectors.is_involved)."""
+    from datetime import timedelta
+
+    from pledges import selectors, services
+    from pledges.models import Pledge, PledgeItem
+    from tenants.organization.caller import caller_for
+    from tenants.organization.models import Organization
+
+    from .support import TODAY, member_items, member_of, round_around_today, submitted_pledge, who
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = round_around_today(theme="附件")
+        proposing = TODAY - timedelta(days=80)
+        services.pledge_create(round=round, who=who(A.other_member), items=member_items(), today=proposing)  # a draft
+        submitted_pledge(A, round, user=A.secretary, items=member_items(main=3))  # a leader pledges one more
+        services.pledge_create(
+            round=round, who=who(A.secretary), subject=Pledge.Subject.COLLECTIVE, organization=Organization.objects.get(pk=A.branch_id),
+            co_members=[member_of(A.member), member_of(A.secretary)], items=member_items(corrections=0), today=proposing)
+        pledge_ids = [*Pledge.objects.filter(round=round).values_list("pk", flat=True), A.pledge_id]
+        files = {}
+        for pledge_id in pledge_ids:
+            item = PledgeItem.objects.filter(pledge_id=pledge_id).first()
+            files[pledge_id] = Attachment.objects.create(item=item, file=f"pledges/test/{pledge_id}.jpg", name="证明.jpg",
+                                                         content_type="image/jpeg", size=1)
+        callers = {"maker": who(A.member), "other branch": who(A.other_member), "secretary": who(A.secretary),
+                   "admin": who(A.admin, admin=True), "county": caller_for(user_id=world.county_admin_k1.pk, is_read_only=True)}
+        seen = set()
+        for name, caller in callers.items():
+            for pledge_id, attachment in files.items():
+                pledge = selectors.pledge_detail(who=caller).filter(pk=pledge_id).first()
+                may = pledge is not None and selectors.is_involved(
+                    pledge=pledge, who=caller, co_member_ids={m.pk for m in pledge.co_members.all()})
+                by_id = selectors.attachment_readable(who=caller, attachment_id=attachment.pk)
+                by_name = selectors.attachment_readable(who=caller, stored_name=attachment.file.name)
+                assert (by_id is not None, by_name is not None) == (may, may), (name, pledge_id)
+                assert by_id is None or by_id["id"] == by_name["id"] == attachment.pk
+                seen.add((pledge is not None, may))
+    assert seen == {(True, True), (True, False), (False, False)}  # every case was met
+
+
 def test_close_out_evidence_is_served_to_the_pledges_people_only(world, db, stored_files_removed):
     A = world["A"]
     member, secretary = api_client_for(A.member), api_client_for(A.secretary)
