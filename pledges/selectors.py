@@ -10,6 +10,7 @@ from datetime import date
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -243,6 +244,63 @@ def is_involved(*, pledge: Pledge, who: Caller, co_member_ids: set[int] | frozen
         or pledge.organization_id in who.oversees_ids
         or (pledge.reviewer_organization_id is not None and pledge.reviewer_organization_id in who.oversees_ids)
     )
+
+
+def _involved(*, member_id, oversees_ids) -> Q:
+    """`is_involved` as a condition on pledges, for anyone who does not run the unit."""
+    shared = Pledge.co_members.through.objects.filter(pledge_id=OuterRef("pk"), member_id=member_id)
+    return (Q(member_id=member_id) | Q(Exists(shared)) | Q(organization_id__any=oversees_ids)
+            | Q(reviewer_organization_id__any=oversees_ids))
+
+
+ATTACHMENT_FILE_COLUMNS = ("id", "file", "name", "content_type", "size")
+
+
+def _attachments_with_pledge():
+    """Attachments with the pledge each belongs to: its record's item's, or its close-out item's."""
+    return Attachment.objects.annotate(pledge_id=Coalesce("record__item__pledge_id", "item__pledge_id"))
+
+
+def _attachment_readable_by(attachments, *, member_id, led_ids, oversees_ids):
+    readable = Pledge.objects.filter(_visible(member_id=member_id, led_ids=led_ids, oversees_ids=oversees_ids),
+                                     _involved(member_id=member_id, oversees_ids=oversees_ids), pk=OuterRef("pledge_id"))
+    return attachments.filter(Exists(readable))
+
+
+@compiled(attachment_id=int)
+def _attachment_row(*, attachment_id):
+    return Attachment.objects.filter(pk=attachment_id).values(*ATTACHMENT_FILE_COLUMNS)
+
+
+@compiled(attachment_id=int, member_id=int, led_ids=list, oversees_ids=list)
+def _attachment_row_readable(*, attachment_id, member_id, led_ids, oversees_ids):
+    return _attachment_readable_by(_attachments_with_pledge().filter(pk=attachment_id), member_id=member_id, led_ids=led_ids,
+                                   oversees_ids=oversees_ids).values(*ATTACHMENT_FILE_COLUMNS)
+
+
+@compiled(stored_name=str)
+def _attachment_row_named(*, stored_name):
+    return Attachment.objects.filter(file=stored_name).values(*ATTACHMENT_FILE_COLUMNS)
+
+
+@compiled(stored_name=str, member_id=int, led_ids=list, oversees_ids=list)
+def _attachment_row_named_readable(*, stored_name, member_id, led_ids, oversees_ids):
+    return _attachment_readable_by(_attachments_with_pledge().filter(file=stored_name), member_id=member_id, led_ids=led_ids,
+                                   oversees_ids=oversees_ids).values(*ATTACHMENT_FILE_COLUMNS)
+
+
+def attachment_readable(*, who: Caller, attachment_id: int | None = None, stored_name: str | None = None) -> dict | None:
+    """A photo or document (ATTACHMENT_FILE_COLUMNS), by id or by stored name, if the caller
+    may read the record or close-out it belongs to: they see the pledge and are involved in it
+    (`is_involved`: others see no records or evidence). None otherwise, as for a missing one.
+    One compiled read: phones fetch a list's thumbnails one request each."""
+    if who.sees_everything:
+        found = _attachment_row(attachment_id=attachment_id) if stored_name is None else _attachment_row_named(stored_name=stored_name)
+    else:
+        scope = {"member_id": who.member_id, "led_ids": sorted(who.led_ids), "oversees_ids": sorted(who.oversees_ids)}
+        found = (_attachment_row_readable(attachment_id=attachment_id, **scope) if stored_name is None
+                 else _attachment_row_named_readable(stored_name=stored_name, **scope))
+    return found[0] if found else None
 
 
 def pledge_detail(*, who: Caller) -> QuerySet[Pledge]:

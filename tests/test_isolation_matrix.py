@@ -19,6 +19,7 @@ from audit.models import AuditEntry
 from jiannuo.unit_urls import urlconf_for
 from tenants.services import unit_run
 from tests.conftest import UnitWorld, api_client_for, console_client
+from tests.pledges.support import stored_files_removed  # noqa: F401 (a fixture)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "item-close": UnitRoute(lambda w: f"items/{w.item_id}/close/", ("POST",)),
     "item-send-back": UnitRoute(lambda w: f"items/{w.item_id}/send-back/", ("POST",)),
     "item-rectify": UnitRoute(lambda w: f"items/{w.item_id}/rectify/", ("POST",)),
+    "attachment-file": UnitRoute(lambda w: "attachments/1/", ("GET",)),  # with a real file: test_attachment_of_a_is_served_only_in_a
     "member-post-assign": UnitRoute(lambda w: f"members/{w.member_ids[1]}/post/", ("POST",)),
     "ledger-member": UnitRoute(lambda w: f"ledger/members/{w.member_ids[1]}/", ("GET",)),
     "ledger-member-export": UnitRoute(lambda w: f"ledger/members/{w.member_ids[1]}/export/", ("GET",)),
@@ -254,24 +256,42 @@ def test_an_id_means_something_only_in_its_own_unit(world, db, name):
             assert leak not in text
 
 
-def test_unit_file_of_a_is_not_served_through_b(world, db, settings, tmp_path):
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
+def _attachment_of(unit_world):
+    from tests.pledges.support import attachment_on_record
 
-    with unit_run(world["A"].unit):
-        name = default_storage.save("report.pdf", ContentFile(b"%PDF secret of A"))
-    try:
-        browser = Client()
-        browser = console_client(world["A"].admin)
-        own = browser.get(f"/u/unit-a/files/{name}")
-        assert own.status_code == 200 and b"secret of A" in b"".join(own.streaming_content)
-        browser = console_client(world["B"].admin)
-        assert browser.get(f"/u/unit-b/files/{name}").status_code == 404
-        assert browser.get(f"/u/unit-b/files/../u_unit_a/{name}").status_code == 404
-        assert browser.get(f"/u/unit-a/files/{name}").status_code == 404
-    finally:
-        with unit_run(world["A"].unit):
-            default_storage.delete(name)
+    with unit_run(unit_world.unit):
+        return attachment_on_record(unit_world, content=f"%PDF-1.4 secret of {unit_world.key}".encode(), name="报告.pdf",
+                                    content_type="application/pdf")
+
+
+@pytest.mark.parametrize("who", sorted(OUTSIDERS))
+def test_attachment_of_a_is_served_only_in_a(world, db, stored_files_removed, who):
+    a_file, b_file = _attachment_of(world["A"]), _attachment_of(world["B"])
+    assert a_file.pk != b_file.pk  # B's ids start at 1001: an id of A names nothing in B
+    own = api_client_for(world["A"].member).get(f"/api/v1/u/unit-a/attachments/{a_file.pk}/")
+    assert own.status_code == 200 and b"secret of A" in b"".join(own.streaming_content)  # the file is there to leak
+    outsider = api_client_for(OUTSIDERS[who](world))
+    for size in ("", "?size=thumb"):
+        response = outsider.get(f"/api/v1/u/unit-a/attachments/{a_file.pk}/{size}")
+        assert response.status_code == 404 and b"secret" not in response.content, (who, size)
+    # Unit B's people at their own address, with unit A's id: nothing (and B's own file is served to them).
+    b_admin = api_client_for(world["B"].admin)
+    assert b_admin.get(f"/api/v1/u/unit-b/attachments/{a_file.pk}/").status_code == 404
+    assert b"secret of B" in b"".join(b_admin.get(f"/api/v1/u/unit-b/attachments/{b_file.pk}/").streaming_content)
+    assert api_client_for(world["A"].admin).get(f"/api/v1/u/unit-a/attachments/{b_file.pk}/").status_code == 404
+
+
+def test_unit_file_of_a_is_not_served_through_b(world, db, stored_files_removed):
+    """The old file address (/u/<unit>/files/<stored name>) leads only to the unit's own files."""
+    a_file = _attachment_of(world["A"])
+    name = a_file.file.name
+    browser = console_client(world["A"].admin)
+    own = browser.get(f"/u/unit-a/files/{name}", follow=True)
+    assert own.status_code == 200 and b"secret of A" in b"".join(own.streaming_content)
+    browser = console_client(world["B"].admin)
+    assert browser.get(f"/u/unit-b/files/{name}").status_code == 404
+    assert browser.get(f"/u/unit-b/files/../u_unit_a/{name}").status_code == 404
+    assert browser.get(f"/u/unit-a/files/{name}").status_code == 404
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC_ROUTES))

@@ -13,8 +13,8 @@ from audit.api import urls as audit_urls
 from tenants.admin_sites import unit_admin_site
 from notifications.api import urls as notification_urls
 from pledges import board
+from pledges.api import attachments
 from pledges.api import urls as pledge_urls
-from tenants import views as unit_views
 from tenants.organization.api import urls as organization_urls
 
 api_v1 = [
@@ -26,7 +26,8 @@ api_v1 = [
 
 site = [
     path("admin/", unit_admin_site.urls),
-    path("files/<path:name>", unit_views.unit_file, name="unit-file"),
+    # The address files had before the API served them: redirects there (pledges.api.attachments).
+    path("files/<path:name>", attachments.stored_file, name="unit-file"),
     # The public board: no login, published pledges only.
     path("board/", board.board_page, name="pledge-board"),
     path("board/qr.svg", board.board_qr, name="pledge-board-qr"),

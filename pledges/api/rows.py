@@ -14,7 +14,7 @@ from tenants.organization.caller import Caller
 
 from .. import selectors
 from ..models import Pledge, PledgeItem
-from .serializers import file_address
+from .serializers import attachment_addresses
 
 
 def _named(pk, name):
@@ -62,7 +62,8 @@ def item_rows(items) -> list[dict]:
 # ------------------------------------------------------------------ progress records (RecordSerializer)
 
 def _file(a: dict, unit_slug: str) -> dict:
-    return {"id": a["id"], "name": a["name"], "content_type": a["content_type"], "size": a["size"], "url": file_address(unit_slug, a["file"])}
+    return {"id": a["id"], "name": a["name"], "content_type": a["content_type"], "size": a["size"],
+            **attachment_addresses(unit_slug, a["id"], a["content_type"])}
 
 
 def record_rows(records: list[dict], *, unit_slug: str) -> list[dict]:

@@ -21,6 +21,7 @@ from ..models import (
     ProgressRecord,
     Round,
 )
+from ..attachments import is_photo
 from ..selectors import is_involved
 
 MAX_ITEMS = 20
@@ -76,24 +77,41 @@ class ItemInputSerializer(serializers.Serializer):
     shortcoming = Text(max_length=500, required=False, allow_blank=True, default="")
 
 
-def file_address(unit_slug: str, stored_name: str) -> str:
-    """Where a unit's stored file is served (the unit's file view checks who may read it)."""
-    return f"/u/{unit_slug}/files/{stored_name}"
+def attachment_address(unit_slug: str, attachment_id: int) -> str:
+    """Where a photo or document is served (pledges.api.attachments.AttachmentFile, which
+    checks who may read it); the thumbnail is at `?size=thumb`."""
+    return f"/api/v1/u/{unit_slug}/attachments/{attachment_id}/"
 
 
-def file_url(request, attachment: Attachment) -> str:
-    return file_address(request.unit.slug, attachment.file.name) if request is not None else attachment.file.name
+def attachment_addresses(unit_slug: str, attachment_id: int, content_type: str) -> dict:
+    """`url` and `thumbnail_url` (None for a PDF: it has no thumbnail)."""
+    url = attachment_address(unit_slug, attachment_id)
+    return {"url": url, "thumbnail_url": f"{url}?size=thumb" if is_photo(content_type) else None}
 
 
 class AttachmentSerializer(ModelSerializer):
-    url = serializers.SerializerMethodField()
+    """A photo or document of a progress record or close-out, with where to fetch it."""
+
+    url = serializers.SerializerMethodField(help_text=_("The file, for whoever may read the record (bearer token or session)."))
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text=_("A JPEG within 320×320 px for lists; null for a PDF, which has no thumbnail."))
 
     class Meta:
         model = Attachment
-        fields = ["id", "name", "content_type", "size", "url"]
+        fields = ["id", "name", "content_type", "size", "url", "thumbnail_url"]
+
+    def _addresses(self, attachment) -> dict:
+        return attachment_addresses(self.context["request"].unit.slug, attachment.pk, attachment.content_type)
 
     def get_url(self, attachment) -> str:
-        return file_url(self.context.get("request"), attachment)
+        return self._addresses(attachment)["url"]
+
+    def get_thumbnail_url(self, attachment) -> str | None:
+        return self._addresses(attachment)["thumbnail_url"]
+
+
+class AttachmentQuerySerializer(serializers.Serializer):
+    size = serializers.ChoiceField(choices=["original", "thumb"], required=False, default="original")
 
 
 class ItemSerializer(ModelSerializer):

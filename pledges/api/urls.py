@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import attachments, views
 
 urlpatterns = [
     path("pledge-rules/", views.RulesView.as_view(), name="pledge-rules"),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("items/<int:pk>/close/", views.ItemClose.as_view(), name="item-close"),
     path("items/<int:pk>/send-back/", views.ItemSendBack.as_view(), name="item-send-back"),
     path("items/<int:pk>/rectify/", views.ItemRectify.as_view(), name="item-rectify"),
+    path("attachments/<int:pk>/", attachments.AttachmentFile.as_view(), name="attachment-file"),
     path("members/<int:pk>/post/", views.MemberPostAssign.as_view(), name="member-post-assign"),
     path("ledger/members/<int:pk>/", views.MemberLedger.as_view(), name="ledger-member"),
     path("ledger/members/<int:pk>/export/", views.MemberLedgerExport.as_view(), name="ledger-member-export"),

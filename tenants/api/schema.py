@@ -81,16 +81,17 @@ def _any_or_null(node):
 
 def error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: the error envelope component and each operation's
-    4xx answers (those an operation documents itself are kept)."""
+    4xx answers (an operation's own description of one is kept, with the envelope as its body)."""
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = _ERROR_SCHEMA
     reference = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for status in _statuses(path, method, operation):
-                responses.setdefault(status, {
-                    "description": _DESCRIPTIONS[status],
-                    "content": {"application/json": {"schema": reference}},
-                })
+                responses.setdefault(status, {"description": _DESCRIPTIONS[status]})
+            for status, response in responses.items():
+                # An error an operation describes itself (what it means there) has the envelope too.
+                if status[0] in "45" and not response.get("content", {}).get("application/json", {}).get("schema"):
+                    response["content"] = {"application/json": {"schema": reference}}
     result["components"] = _any_or_null(result["components"])
     return result

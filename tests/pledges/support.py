@@ -2,8 +2,10 @@
 satisfy the default rules, and pledges walked through the cycle by the right people."""
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
+import pytest
 from django.utils import timezone
 
 from pledges import services
@@ -68,3 +70,37 @@ def approved_pledge(unit_world, round, **kwargs):
 def published_pledge(unit_world, round, **kwargs):
     pledge = approved_pledge(unit_world, round, **kwargs)
     return services.pledge_publish(pledge=pledge, who=who(unit_world.secretary), today=IN_PUBLISH)
+
+
+@pytest.fixture
+def stored_files_removed(world):
+    """The files a test stores in the units' folders are removed after it (the database rolls
+    back, the disk does not)."""
+    from django.core.files.storage import default_storage
+
+    from tenants.services import unit_run
+
+    def stored() -> set[str]:
+        paths = set()
+        for key in ("A", "B"):
+            with unit_run(world[key].unit):
+                root = default_storage.location
+            paths |= {os.path.join(d, f) for d, _dirs, files in os.walk(root) for f in files}
+        return paths
+
+    before = stored()
+    yield
+    for path in stored() - before:
+        os.unlink(path)
+
+
+def attachment_on_record(unit_world, *, content: bytes, name: str, content_type: str):
+    """A file on a progress record of the unit's member's item, stored as an upload would be."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from pledges.models import PledgeItem
+
+    item = PledgeItem.objects.get(pk=unit_world.item_id)
+    upload = SimpleUploadedFile(name, content, content_type=content_type)
+    record = services.record_add(item=item, who=who(unit_world.member), text="附件", recorded_on=TODAY, files=[upload])
+    return record.attachments.get()

@@ -117,7 +117,8 @@ def test_progress_record_with_photo_from_the_phone(world, db):
     assert response.status_code == 201, response.content
     record = response.json()
     assert record["attachments"][0]["content_type"] == "image/png"
-    assert record["attachments"][0]["url"].startswith("/u/unit-a/files/pledges/")
+    served = member.get(record["attachments"][0]["url"])  # with the same token (tests/pledges/test_attachments.py for the rest)
+    assert served.status_code == 200 and b"".join(served.streaming_content) == PNG
     fake = SimpleUploadedFile("visit.jpg", b"GIF89a not allowed", content_type="image/jpeg")
     refused = member.post(unit_url(A, f"items/{A.item_id}/records/"), {"text": "x", "files": [fake]}, format="multipart")
     assert refused.status_code == 400 and "files.0" in refused.json()["error"]["fields"]
