@@ -54,4 +54,4 @@ bench-api: install
 ## (fill in the new msgstr lines in platform/jiannuo/locale/zh_Hans/LC_MESSAGES/django.po, then run it again)
 messages: install
 	@DJANGO_SETTINGS_MODULE=jiannuo.settings.test $(PY) -c "import sys; sys.path[:0] = ['platform', '.']; import django; django.setup(); from django.core.management import call_command; call_command('makemessages', locale=['zh_Hans'], no_obsolete=True, add_location='file', ignore_patterns=['.venv/*', 'tests/*', 'deploy/*', '.data/*', 'build/*'], verbosity=0)"
-	@cd platform/jiannuo/locale/zh_Hans/LC_MESSAGES && msgfmt -c -o django.mo django.po && echo "catalogue: $$(grep -c '^msgid ' django.po) messages; untranslated: $$(msgattrib --untranslated django.po | grep -c '^msgid ' || true)"
+	@cd platform/jiannuo/locale/zh_Hans/LC_MESSAGES && msgfmt -c -o django.mo django.po && echo "catalogue: $$(grep -c '^msgid ' django.po) messages; untranslated: $$(msgattrib --untranslated django.po | grep -c '^msgid ' || true); to check (fuzzy): $$(msgattrib --only-fuzzy django.po | grep -c '^msgid ' || true)"

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import get_language
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
@@ -69,6 +70,8 @@ def _cache_key(request: HttpRequest) -> str | None:
     return f"pledge-board:{schema}:{version}:{get_language()}:{params['round']}:{params['organization']}"
 
 
+BOARD_LANGUAGE = "zh-hans"
+
 # Up to this many published pledges the board is one page; above it (a unit of thousands of
 # members) it shows one organisation at a time, with an index of all of them.
 BOARD_PAGE_PLEDGES = 200
@@ -102,13 +105,18 @@ def _groups(pledges: list[Pledge], tallies: dict[int, dict[str, int]]) -> list[B
 @require_safe
 @cache_control(public=True, max_age=60)
 def board_page(request: HttpRequest) -> HttpResponse:
-    key = _cache_key(request)
-    page = _store().get(key) if key else None
-    if page is not None:
-        return HttpResponse(page)
-    response = _board_render(request)
-    if key and response.status_code == 200:
-        _store().set(key, response.content, BOARD_CACHE_SECONDS)
+    # The board reads in one language, the language of its content (names, pledges): the same
+    # page on the village wall, on a phone set to English and in a browser abroad.
+    with translation.override(BOARD_LANGUAGE):
+        key = _cache_key(request)
+        page = _store().get(key) if key else None
+        if page is not None:
+            response = HttpResponse(page)
+        else:
+            response = _board_render(request)
+            if key and response.status_code == 200:
+                _store().set(key, response.content, BOARD_CACHE_SECONDS)
+    response["Content-Language"] = BOARD_LANGUAGE
     return response
 
 

@@ -7,18 +7,27 @@ from collections import defaultdict
 from typing import Iterable
 
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _, gettext_noop as N_
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 
-from tenants.excel import safe_row
+from tenants.excel import safe_row, table_start
 
 from .models import Area, ItemKind, PledgeItem, ProgressRecord
 
+# (column, header, width in characters); headers are translated when the workbook is written.
 ITEM_COLUMNS = [
-    ("subject", N_("Subject")), ("organization", N_("Organisation")), ("content", N_("Content")), ("area", N_("Area")), ("kind", N_("Kind")),
-    ("measures", N_("Measures")), ("deadline", N_("Deadline")), ("expected_effect", N_("Expected effect")), ("state", N_("State")),
-    ("record_count", N_("Progress records")), ("last_record_on", N_("Last record")), ("closed_at", N_("Closed out on")),
-    ("closed_by", N_("Verified by")), ("close_evidence", N_("Close-out evidence")),
+    ("subject", gettext_noop("Subject"), 12), ("organization", gettext_noop("Organisation"), 16),
+    ("content", gettext_noop("Content"), 40), ("area", gettext_noop("Area"), 8), ("kind", gettext_noop("Kind"), 10),
+    ("measures", gettext_noop("Measures"), 36), ("deadline", gettext_noop("Deadline"), 12),
+    ("expected_effect", gettext_noop("Expected effect"), 28), ("state", gettext_noop("State"), 10),
+    ("record_count", gettext_noop("Progress records"), 10), ("last_record_on", gettext_noop("Last record"), 12),
+    ("closed_at", gettext_noop("Closed out on"), 12), ("closed_by", gettext_noop("Verified by"), 10),
+    ("close_evidence", gettext_noop("Close-out evidence"), 30),
+]
+RECORD_COLUMNS = [
+    (gettext_noop("Subject"), 12), (gettext_noop("Item"), 40), (gettext_noop("Date"), 12),
+    (gettext_noop("What was done"), 50), (gettext_noop("Recorded by"), 10),
 ]
 
 
@@ -44,19 +53,18 @@ def _item_row(item: PledgeItem) -> list:
 
 
 def ledger_workbook(*, title: str, items: Iterable[PledgeItem], records: Iterable[ProgressRecord], language: str = "zh-hans") -> bytes:
-    """Two sheets: the items, and every progress record under its item."""
+    """Two sheets: the items, and every progress record under its item. Headers and values
+    (states, areas, kinds) in `language`: Chinese unless the caller asked for English."""
     with translation.override(language):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(_("Ledger"))
-        sheet.append(safe_row(sheet, [title]))
-        header = [_(label) for _name, label in ITEM_COLUMNS]
-        sheet.append(header)
+        table_start(sheet, [_(label) for _name, label, _width in ITEM_COLUMNS], widths=[w for _n, _l, w in ITEM_COLUMNS], title=title)
         subjects: dict[int, tuple[str, str]] = {}
         for item in items:
             subjects[item.pk] = (_subject(item), item.content)
             sheet.append(safe_row(sheet, _item_row(item)))
         log = workbook.create_sheet(_("Progress records"))
-        log.append([_("Subject"), _("Item"), _("Date"), _("What was done"), _("Recorded by")])
+        table_start(log, [_(label) for label, _width in RECORD_COLUMNS], widths=[w for _l, w in RECORD_COLUMNS])
         for record in records:
             subject, content = subjects.get(record.item_id, ("", ""))
             log.append(safe_row(log, [subject, content, record.recorded_on, record.text, record.author.name if record.author_id else ""]))

@@ -42,7 +42,7 @@ COPIES_MEMBER = ("第一联 承诺人留存", "第二联 党支部存档", "第�
 COPIES_ORGANIZATION = ("第一联 承诺组织留存", "第二联 上级党组织存档", "第三联 公示栏张贴")
 ITEM_HEADER = ("序号", "类别 / 领域", "承诺内容", "保障措施", "完成时限", "预期效果")
 BLANK_DATE = "年　月　日"  # to be filled in by hand
-BLANK = "—"
+BLANK = "－"  # full-width: a glyph every GB font has
 
 PAGE_MARGIN = 1.5 * cm
 # Widths of ITEM_HEADER's columns; they add up to the frame width of an A4 page.
@@ -150,7 +150,7 @@ def letter_content(*, pledge: Pledge, unit: Unit) -> Letter:
         )
         return Letter(
             unit=unit.name,
-            round=f"{round.year}年度 {round.theme}".strip(),
+            round=round.title,
             title=pledge.title.strip(),
             preamble=preamble,
             subject=_subject_lines(pledge),
@@ -214,7 +214,8 @@ def _footer(canvas: Canvas, doc: _LetterDocument) -> None:
     canvas.setFont(FONT, 8)
     canvas.setFillColor(colors.grey)
     canvas.drawString(PAGE_MARGIN, PAGE_MARGIN / 2, doc.copy_label)
-    canvas.drawRightString(A4[0] - PAGE_MARGIN, PAGE_MARGIN / 2, f"{doc.title} · 第{canvas.getPageNumber()}页")
+    # An ideographic space, not "·": the standard CJK font (STSong-Light) has no middle dot.
+    canvas.drawRightString(A4[0] - PAGE_MARGIN, PAGE_MARGIN / 2, f"{doc.title}\u3000第{canvas.getPageNumber()}页")
     canvas.restoreState()
 
 

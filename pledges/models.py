@@ -198,7 +198,17 @@ class Round(PhaseDates, AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.theme}"
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The round as people name it, wherever it is shown (letter, board, messages, ledgers):
+        its theme, with the year in front only when the theme does not already say it
+        ("2026年度党员公开承诺", not "2026 2026年度党员公开承诺")."""
+        theme = self.theme.strip()
+        if str(self.year) in theme:
+            return theme
+        return str(_("%(year)d: %(theme)s") % {"year": self.year, "theme": theme})
 
     def phase_on(self, day: date) -> str:
         if day < self.mobilise_on:

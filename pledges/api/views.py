@@ -10,7 +10,7 @@ from django_filters.utils import translate_validation
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -540,7 +540,8 @@ class LedgerMixin(CallerMixin):
 
     def export(self, title: str, items, filename: str) -> HttpResponse:
         records = selectors.ledger_records(items=items)
-        content = ledger_workbook(title=title, items=items.iterator(chunk_size=2000), records=records.iterator(chunk_size=2000))
+        content = ledger_workbook(title=title, items=items.iterator(chunk_size=2000), records=records.iterator(chunk_size=2000),
+                                  language=translation.get_language())  # Chinese, or the language the caller asked for
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from django.utils import translation
 
 from audit.recorder import record_bulk_create
-from tenants.excel import safe_row
+from tenants.excel import safe_row, table_start
 
 from .models import Member, Organization
 from .identity import members_identity_link
@@ -190,7 +190,8 @@ def members_import(*, content: bytes, unit) -> ImportReport:
 def members_export(*, members) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("党员名册")
-    sheet.append([h for h, _f in columns()])
+    # No title row: the import reads the header from the first row.
+    table_start(sheet, [h for h, _f in columns()], widths=[10, 6, 12, 12, 14, 16, 14, 10, 18, 14, 10])
     for m in members:
         sheet.append(safe_row(sheet, [
             m.name, m.get_gender_display(), m.birth_date, m.joined_on, m.phone, m.post, m.get_tier_display(),

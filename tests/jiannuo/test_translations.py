@@ -73,3 +73,23 @@ def test_every_message_in_the_code_is_in_the_catalogue(tmp_path, settings, monke
     ours = msgids((CATALOGUE / "django.po").read_text(encoding="utf-8"))
     assert len(fresh) > 300
     assert not sorted(fresh - ours), sorted(fresh - ours)[:10]
+
+
+def test_translation_functions_keep_the_names_the_extractor_knows():
+    """makemessages finds `_`, `gettext`, `gettext_lazy`, `gettext_noop`, … by name: a message
+    marked through another name (`gettext_noop as N_`) never reaches the catalogue and shows in
+    English (the ledger's Excel headers did)."""
+    import ast
+
+    root = CATALOGUE.parents[4]
+    known = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy",
+             "npgettext", "npgettext_lazy"}
+    renamed = []
+    for path in root.rglob("*.py"):
+        if any(part.startswith(".") or part in ("tests", "deploy", "migrations") for part in path.relative_to(root).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                renamed += [f"{path.relative_to(root)}: {a.name} as {a.asname}" for a in node.names
+                            if a.asname and a.asname not in known and a.name in known]
+    assert not renamed, renamed

@@ -134,10 +134,10 @@ def test_a_unit_without_a_round_shows_a_friendly_page(world, db):
         Pledge.objects.all().delete()
         Round.objects.all().delete()
 
-    response = Client(HTTP_ACCEPT_LANGUAGE="en").get("/u/unit-c/board/")
+    response = Client().get("/u/unit-c/board/")
     assert response.status_code == 200
     assert response.context["round"] is None
-    assert "No round has been opened yet" in response.content.decode()
+    assert "尚未开启承诺轮次" in response.content.decode()
 
 
 def test_an_earlier_round_is_chosen_by_id_and_bad_ids_are_not_found(world, db):
@@ -220,7 +220,7 @@ def test_the_board_is_built_once_until_something_on_it_changes(world, db):
     assert again.content == first.content
     assert not any("pledges_" in q["sql"] for q in kept.captured_queries)  # nothing of the pledges was read again
     english = board_of(a, HTTP_ACCEPT_LANGUAGE="en")
-    assert english.content != first.content  # each language has its own page
+    assert english.content == first.content  # one board, in the language of its content, whoever reads it
 
     with unit_run(a.unit), TestCase.captureOnCommitCallbacks(execute=True):
         item = pledge.items.order_by("position").first()
@@ -229,3 +229,25 @@ def test_the_board_is_built_once_until_something_on_it_changes(world, db):
     after = board_of(a).content.decode()
     assert after != first.content.decode()
     assert 'class="state state-closed"' in after and 'class="state state-closed"' not in first.content.decode()
+
+
+def test_the_board_reads_in_chinese_for_every_browser_and_names_the_year_once(world, db):
+    """A board on a village wall reads in one language, the language of its content: an
+    English browser gets the same Chinese page (README, "The public")."""
+    with unit_run(world["A"].unit):
+        published_pledge(world["A"], round_around_today(theme="2026年度党员公开承诺"), items=items_saying("帮助农户开网店", "每月讲一次党课"))
+    chinese, english = board_of(world["A"]), board_of(world["A"], HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert english.content == chinese.content
+    page = english.content.decode()
+    assert english["Content-Language"] == "zh-hans" and '<html lang="zh-hans">' in page
+    assert "公示" in page and "Public board" not in page and "items pledged" not in page
+    header = page.split("</header>")[0]
+    assert header.count("2026") == 1 and "2026年度党员公开承诺" in header
+
+
+def test_a_theme_without_its_year_is_shown_with_it_once(world, db):
+    with unit_run(world["A"].unit):
+        round = round_around_today(theme="亮身份 作表率")
+        published_pledge(world["A"], round, items=items_saying("帮助农户开网店", "每月讲一次党课"))
+    header = board_of(world["A"], f"?round={round.pk}").content.decode().split("</header>")[0]
+    assert f"{round.year}年度亮身份 作表率" in header and header.count(str(round.year)) == 1

@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.utils import timezone, translation
 
 from pledges import services
-from pledges.letter import COPIES_MEMBER, COPIES_ORGANIZATION, FONT, chinese_date, letter_content, pledge_letter_pdf
+from pledges.letter import BLANK, COPIES_MEMBER, COPIES_ORGANIZATION, FONT, chinese_date, letter_content, pledge_letter_pdf
 from pledges.models import ItemKind, Pledge, PledgeItem
 from pledges.services import rules_of
 from tenants.organization.models import Organization
@@ -104,5 +104,59 @@ def test_long_text_and_empty_optional_fields_still_make_a_letter(world, db):
         pdf = pledge_letter_pdf(pledge=pledge, unit=world["A"].unit)
     assert pdf.startswith(b"%PDF")
     assert pages_of(pdf) > 3  # each copy runs over several pages rather than failing
-    assert all(row.expected_effect == "—" for row in letter.items)
+    assert all(row.expected_effect == BLANK for row in letter.items)
     assert letter.items[0].content.startswith("认真履职<b>&尽责</b>")
+
+
+def _drawn_text(pdf: bytes) -> list[str]:
+    """Every string the letter draws (reportlab writes CID text as UTF-16 in `(…) Tj`, in
+    ASCII85 + Flate streams)."""
+    import base64
+    import zlib
+
+    def unescape(raw: bytes) -> bytes:
+        return re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8) & 0xFF]) if m.group(1)[:1].isdigit()
+                      else {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}.get(m.group(1), m.group(1)), raw, flags=re.S)
+
+    strings = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        stream = stream.strip()
+        if stream.endswith(b"~>"):
+            stream = base64.a85decode(stream[:-2])
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:
+            continue
+        strings += [unescape(s).decode("utf-16-be") for s in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", content, re.S)]
+    return strings
+
+
+def _in_every_gb_font(ch: str) -> bool:
+    """Characters the standard Chinese font (STSong-Light, GB) draws in every viewer: ASCII,
+    CJK ideographs, CJK punctuation and full-width forms."""
+    code = ord(ch)
+    return 0x20 <= code < 0x7F or 0x4E00 <= code <= 0x9FFF or 0x3000 <= code <= 0x303F or 0xFF01 <= code <= 0xFF5E
+
+
+def test_every_character_the_letter_draws_is_one_the_chinese_font_has(world, db):
+    items = member_items(main=2, corrections=1)
+    for data, content in zip(items, ("每月走访联系户", "带头学习党章", "主动听取意见")):
+        data["content"] = content
+    items[1]["expected_effect"] = ""  # an empty field draws the blank mark
+    with unit_run(world["A"].unit):
+        pledge = published_pledge(world["A"], round_around_today(theme="亮身份 作表率"), items=items)
+        drawn = _drawn_text(pledge_letter_pdf(pledge=pledge, unit=world["A"].unit))
+    assert any("第1页" in line for line in drawn)  # the footer is among what was read
+    missing = sorted({ch for line in drawn for ch in line if not _in_every_gb_font(ch)})
+    assert not missing, missing
+
+
+def test_the_letter_names_the_year_once_whatever_the_round_is_called(world, db):
+    with unit_run(world["A"].unit):
+        themed = letter_content(pledge=published_pledge(world["A"], round_around_today(theme="2026年度党员公开承诺")), unit=world["A"].unit)
+    with unit_run(world["B"].unit):
+        plain = letter_content(pledge=published_pledge(world["B"], round_around_today(theme="亮身份 作表率")), unit=world["B"].unit)
+    assert themed.round == "2026年度党员公开承诺"
+    assert plain.round == "2026年度亮身份 作表率"
+    for letter in (themed, plain):
+        assert sum(line.count("2026") for line in [letter.round, letter.title]) == 1
