@@ -6,27 +6,105 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from tenants.admin_sites import ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_admin_site
+from accounts.models import User
+from tenants.organization.models import Member
+from tenants.admin_sites import ReadOnlyUnitInline, ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_admin_site
 
 from . import selectors, services
-from .models import PHASE_FIELDS, Bulletin, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
+from .attachments import ATTACHMENT_SIGNATURES
+from .models import PHASE_FIELDS, Area, Bulletin, ItemKind, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
+
+
+class LinesField(forms.CharField):
+    """A list of texts edited one per line (a cadre's list editor: no commas, no JSON)."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 90})
+
+    def __init__(self, *, longest: int = 1000, **kwargs):
+        self.longest = longest
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", gettext_lazy("One per line."))
+        super().__init__(strip=False, **kwargs)
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, (list, tuple)) else value
+
+    def to_python(self, value):
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+    def validate(self, value):
+        super().validate(value)
+        too_long = [line for line in value if len(line) > self.longest]
+        if too_long:
+            raise ValidationError(_("Each line holds at most %(n)d characters: %(line)s") % {"n": self.longest, "line": too_long[0][:30] + "…"})
+
+
+def _template_field(tier: str) -> str:
+    return f"common_{tier}"
 
 
 class RulesForm(forms.ModelForm):
+    """The unit's rules as a cadre edits them: areas, kinds and file types as check boxes,
+    the checklist and each tier's common pledges one per line. Checked by the same service as
+    the API (`services.check_rules`), saved by `services.rules_update`."""
+
+    areas = forms.MultipleChoiceField(label=gettext_lazy("areas in use"), choices=Area.choices, widget=forms.CheckboxSelectMultiple)
+    kinds = forms.MultipleChoiceField(label=gettext_lazy("kinds in use"), choices=ItemKind.choices, widget=forms.CheckboxSelectMultiple)
+    attachment_types = forms.MultipleChoiceField(
+        label=gettext_lazy("attachment types"), widget=forms.CheckboxSelectMultiple,
+        choices=[(name, name.upper() if name != "webp" else "WebP") for name in ATTACHMENT_SIGNATURES],
+    )
+    review_checklist = LinesField(label=gettext_lazy("review checklist"), longest=100,
+                                  help_text=gettext_lazy("One point per line; a reviewer confirms each before approving."))
+
     class Meta:
         model = PledgeRules
-        exclude = []
+        exclude = ["common_templates"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        templates = self.instance.common_templates or {}
+        for tier in Member.Tier.values:
+            self.initial.setdefault(_template_field(tier), templates.get(tier, []))
+
+    def common_templates(self) -> dict[str, list[str]]:
+        return {tier: self.cleaned_data.get(_template_field(tier)) or [] for tier in Member.Tier.values}
+
+    def changes(self) -> dict:
+        """What the cadre changed, as the model's fields."""
+        model_fields = {f.name for f in PledgeRules._meta.get_fields()}
+        changes = {name: self.cleaned_data[name] for name in self.changed_data if name in model_fields}
+        if any(_template_field(tier) in self.changed_data for tier in Member.Tier.values):
+            changes["common_templates"] = {tier: texts for tier, texts in self.common_templates().items() if texts}
+        return changes
 
     def clean(self):
         data = super().clean()
-        probe = PledgeRules(**{k: v for k, v in data.items()})
+        model_fields = {f.name for f in PledgeRules._meta.concrete_fields} - {"id"}
+        probe = PledgeRules(**{k: v for k, v in data.items() if k in model_fields})
+        probe.common_templates = self.common_templates()
         try:
             services.check_rules(rules=probe)
         except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "common_templates" in exc.error_dict:
+                self.add_error(None, exc.error_dict.pop("common_templates"))
             self.add_error(None, exc)  # Django places each field's messages on that field
         return data
+
+
+# One list per member tier, declared on the form class: the console lays out declared fields.
+for _tier, _label in Member.Tier.choices:
+    RulesForm.base_fields[_template_field(_tier)] = RulesForm.declared_fields[_template_field(_tier)] = LinesField(
+        label=format_lazy("{}{}", gettext_lazy("Common pledges: "), _label),
+        help_text=gettext_lazy("One text per line, offered to members of this tier as their common pledges."),
+    )
 
 
 @admin.register(PledgeRules, site=unit_admin_site)
@@ -48,7 +126,7 @@ class RulesAdmin(UnitModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        services.rules_update(changes={k: form.cleaned_data[k] for k in form.changed_data})
+        services.rules_update(changes=form.changes())
 
 
 class RoundForm(forms.ModelForm):
@@ -88,26 +166,19 @@ class RoundAdmin(UnitModelAdmin):
             obj.pk = services.round_open(year=form.cleaned_data["year"], theme=form.cleaned_data["theme"], dates=dates).pk
 
 
-class ItemInline(admin.TabularInline):
+class ItemInline(ReadOnlyUnitInline):
     model = PledgeItem
-    fields = ["position", "content", "area", "kind", "measures", "deadline", "state", "record_count", "closed_at", "closed_by"]
+    fields = ["position", "content", "area", "kind", "measures", "deadline", "state", "review_comment", "record_count", "closed_at", "closed_by"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    ordering = ["position", "id"]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyUnitInline):
     model = PledgeEvent
+    verbose_name_plural = gettext_lazy("history")
     fields = ["created_at", "action", "actor", "item", "comment"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    ordering = ["created_at", "id"]
 
 
 @admin.register(Pledge, site=unit_admin_site)
@@ -117,6 +188,27 @@ class PledgeAdmin(ReadOnlyUnitModelAdmin):
     search_fields = ["member__name", "organization__name", "title"]
     list_select_related = ["round", "member", "organization"]
     inlines = [ItemInline, EventInline]
+    fields = [
+        "round", "subject", "member", "organization", "co_members", "co_organizations", "title", "state",
+        "reviewer_organization", "reviewed_by", "review_checklist", "submitted_at", "approved_at", "published_at",
+        "created_by", "created_at", "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("review checklist"))
+    def review_checklist(self, pledge):
+        """The points the reviewer confirmed, one per line (stored as {point: true})."""
+        points = [point for point, confirmed in (pledge.checklist or {}).items() if confirmed]
+        if not points:
+            return "—"
+        return format_html_join("", "<div>✓ {}</div>", ((point,) for point in points))
+
+    @admin.display(description=gettext_lazy("created by"))
+    def created_by(self, pledge):
+        if pledge.created_by_user_id is None:
+            return "—"
+        user = User.objects.filter(pk=pledge.created_by_user_id).only("full_name", "username").first()
+        return (user.full_name or user.username) if user else "—"
 
 
 @admin.register(PledgeItem, site=unit_admin_site)

@@ -73,6 +73,18 @@ DEFAULT_COMMON_TEMPLATES = {
         "立足岗位，带头安全生产、优质服务",
         "遵章守纪，廉洁从业",
     ],
+    # 003 §(二): in the countryside, learning practical skills and leading the way to prosperity;
+    # in the community, volunteering and everyday service to residents.
+    "rural_member": [
+        "带头学习实用技术，带头致富、带领群众共同致富",
+        "带头参与村级事务和新农村建设，经常联系服务群众",
+        "遵纪守法，带头移风易俗、文明新风",
+    ],
+    "community_member": [
+        "参加党员志愿服务，开展便民利民活动",
+        "带头参与治安联防、环境整治等公益活动",
+        "遵守社区公约，带头邻里互助、和谐共处",
+    ],
 }
 
 

@@ -96,3 +96,24 @@ class ReadOnlyUnitModelAdmin(UnitModelAdmin):
 
     has_change_permission = lambda self, request, obj=None: False  # noqa: E731
     has_delete_permission = lambda self, request, obj=None: False  # noqa: E731
+
+
+class ReadOnlyUnitInline(admin.TabularInline):
+    """Rows shown under a record of the unit console (a pledge's items, its history), to whoever
+    may see the console: Django's inlines ask for global model permissions, which unit roles
+    are not, and would hide themselves."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return unit_admin_site.has_permission(request)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

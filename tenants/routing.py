@@ -108,6 +108,9 @@ class UnitRoutingMiddleware:
             response["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
         request.unit = unit
+        # django-tenants' own templates (the admin's app list) ask `request.tenant` which schema
+        # a page is in; without it a unit's console thinks it is in public and hides its apps.
+        request.tenant = unit
         request._route = (user, route)
         request.urlconf = _unit_urlconf()(unit.slug)
         return self.get_response(request)

@@ -25,3 +25,35 @@ def user_suspend(*, user: User) -> None:
 def user_reactivate(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
+
+
+@transaction.atomic
+def unit_admin_grant(*, unit, login: str) -> tuple[User, str | None]:
+    """Make the person with this username or mobile number an admin of the unit (a new unit's
+    first admin). Someone without an account gets one, with a one-time password returned here
+    once to hand over in person (and change once signed in); an existing account keeps its
+    password (None)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.crypto import get_random_string
+    from django.utils.translation import gettext as _
+
+    from .models import UnitRole, phone_validator
+
+    login = (login or "").strip()
+    if not login:
+        raise ValidationError({"admin": _("Give the first admin's username or mobile number.")})
+    is_phone = login.isascii() and login.isdigit()
+    if is_phone:
+        phone_validator(login)
+    user = User.objects.filter(phone=login).first() if is_phone else User.objects.filter(username=login).first()
+    if user is None and is_phone:
+        user = User.objects.filter(username=login).first()
+    password = None
+    if user is None:
+        password = get_random_string(12, "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789")
+        user = User(username=login, full_name=login, phone=login if is_phone else None)
+        user.set_password(password)
+        user.full_clean()
+        user.save()
+    UnitRole.objects.get_or_create(user=user, unit=unit, role=UnitRole.Role.UNIT_ADMIN)
+    return user, password

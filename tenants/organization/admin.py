@@ -1,14 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
+from django.db.models import Case, Value, When
 from django.shortcuts import render
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from tenants.admin_sites import UnitModelAdmin, unit_admin_site
 
 from accounts.models import ActivationCode
 
-from . import identity, services
+from . import identity, selectors, services
 from .models import Member, Organization
 
 
@@ -26,14 +29,39 @@ class OrganizationForm(forms.ModelForm):
         return data
 
 
+class TreeChangeList(ChangeList):
+    """The organisation list in the order of the tree (OrganizationAdmin.get_queryset's
+    annotation); a column the reader sorts by still wins."""
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        return ordering if self.params.get("o") else ["tree_position", "id"]
+
+
 @admin.register(Organization, site=unit_admin_site)
 class OrganizationAdmin(UnitModelAdmin):
     form = OrganizationForm
-    list_display = ["name", "kind", "parent", "secretary", "sort_order"]
+    list_display = ["tree_name", "kind", "secretary", "sort_order"]
     list_filter = ["kind"]
     search_fields = ["name"]
     list_select_related = ["parent", "secretary"]
     autocomplete_fields = ["secretary"]
+
+    def get_queryset(self, request):
+        # The tree as it hangs (党委 → 党总支 → 党支部 → 党小组), each level in its own order.
+        order = selectors.organization_tree_order()
+        return super().get_queryset(request).annotate(
+            tree_position=Case(*[When(pk=pk, then=position) for position, (pk, _depth) in enumerate(order)], default=len(order)),
+            tree_depth=Case(*[When(pk=pk, then=depth) for pk, depth in order], default=0),
+        ) if order else super().get_queryset(request).annotate(tree_position=Value(0), tree_depth=Value(0))
+
+    def get_changelist(self, request, **kwargs):
+        return TreeChangeList
+
+    @admin.display(description=_("organisation"))
+    def tree_name(self, organization):
+        depth = getattr(organization, "tree_depth", 0)
+        return format_html('<span style="padding-left:{}em">{}{}</span>', 1.5 * depth, "└ " if depth else "", organization.name)
 
     def save_model(self, request, obj, form, change):
         fields = {k: form.cleaned_data.get(k) for k in form.Meta.fields}

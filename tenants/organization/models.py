@@ -51,6 +51,9 @@ class Member(AuditedModel):
         AGENCY_MEMBER = "agency_member", _("Agency member")
         INSTITUTION_MEMBER = "institution_member", _("Institution member")
         ENTERPRISE_MEMBER = "enterprise_member", _("State-enterprise member")
+        # Most members of a township are one of these two (003: rural and community members).
+        RURAL_MEMBER = "rural_member", _("Rural member")
+        COMMUNITY_MEMBER = "community_member", _("Community member")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -64,7 +67,7 @@ class Member(AuditedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("login"), null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     # When the person activated their login for this unit (set a password with a code).
     login_activated_at = models.DateTimeField(_("login activated at"), null=True, blank=True, editable=False)
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     joined_on = models.DateField(_("date joined the Party"))

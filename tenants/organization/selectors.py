@@ -41,3 +41,21 @@ def member_list_for(*, caller: Caller) -> QuerySet[Member]:
 
 def organizations_led_by(*, caller: Caller) -> list[Organization]:
     return list(Organization.objects.filter(pk__in=caller.led_ids)) if caller.led_ids else []
+
+
+def organization_tree_order() -> list[tuple[int, int]]:
+    """Every organisation of the unit as (id, depth) in the order of the tree: each one right
+    after its parent, siblings by their order then id (one query)."""
+    rows = list(Organization.objects.order_by("sort_order", "id").values_list("id", "parent_id"))
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in rows:
+        children.setdefault(parent, []).append(pk)
+    known = {pk for pk, _parent in rows}
+    out: list[tuple[int, int]] = []
+    # Roots, and any whose parent is missing (never, by the model's rules: shown at the top anyway).
+    stack = [(pk, 0) for pk, parent in reversed(rows) if parent is None or parent not in known]
+    while stack:
+        pk, depth = stack.pop()
+        out.append((pk, depth))
+        stack += [(child, depth + 1) for child in reversed(children.get(pk, []))]
+    return out

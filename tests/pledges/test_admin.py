@@ -13,17 +13,21 @@ def _console(user) -> Client:
 
 
 def _rules_form(rules: PledgeRules, **changes) -> dict:
+    """The rules page as a browser posts it: check boxes as repeated values, lists one per line."""
+    from tenants.organization.models import Member
+
     data = {
         "member_items_min": rules.member_items_min, "member_items_max": rules.member_items_max,
         "organization_items_min": rules.organization_items_min, "organization_items_max": rules.organization_items_max,
         "corrections_min": rules.corrections_min, "corrections_max": rules.corrections_max,
-        "leader_extra_items": rules.leader_extra_items, "areas": ",".join(rules.areas), "kinds": ",".join(rules.kinds),
-        "common_templates": "{}", "review_checklist": ",".join(rules.review_checklist),
+        "leader_extra_items": rules.leader_extra_items, "areas": list(rules.areas), "kinds": list(rules.kinds),
+        "review_checklist": "\n".join(rules.review_checklist),
         "member_reviewer": rules.member_reviewer, "organization_reviewer": rules.organization_reviewer,
         "require_post": "on", "monthly_record": "on", "monthly_reminder_day": rules.monthly_reminder_day,
         "quarterly_check": "on", "half_year_bulletin": "on", "deadline_warning_days": rules.deadline_warning_days,
         "attachment_max_mb": rules.attachment_max_mb, "attachments_per_record": rules.attachments_per_record,
-        "attachment_types": ",".join(rules.attachment_types),
+        "attachment_types": list(rules.attachment_types),
+        **{f"common_{tier}": "\n".join(rules.common_templates.get(tier, [])) for tier in Member.Tier.values},
     }
     data.update(changes)
     return data
@@ -36,6 +40,8 @@ def test_unit_admin_edits_the_rules_in_the_console(world, db):
     browser = _console(A.admin)
     opened = browser.get("/u/unit-a/admin/pledges/pledgerules/", follow=True)
     assert opened.status_code == 200 and "member_items_min" in opened.content.decode()
+    page = opened.content.decode()
+    assert 'type="checkbox" name="areas"' in page and "农村党员" in page  # check boxes and a list per tier, in Chinese
     with unit_run(A.unit):
         rules = rules_current()
     url = f"/u/unit-a/admin/pledges/pledgerules/{rules.pk}/change/"
@@ -68,3 +74,41 @@ def test_round_dates_out_of_order_come_back_on_the_form(world, db):
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     with unit_run(world["A"].unit):
         assert not Round.objects.filter(theme="Bad dates").exists()
+
+
+def test_the_rules_page_takes_lists_one_per_line_and_refuses_in_chinese(world, db):
+    from pledges.selectors import rules_current
+
+    A = world["A"]
+    browser = _console(A.admin)
+    with unit_run(A.unit):
+        rules = rules_current()
+    url = f"/u/unit-a/admin/pledges/pledgerules/{rules.pk}/change/"
+    saved = browser.post(url, _rules_form(
+        rules, areas=["study", "work"], review_checklist="联系岗位实际\n\n  切实可行  \n具体明确",
+        common_rural_member="带头致富\n带领群众共同致富",
+    ))
+    assert saved.status_code == 302
+    with unit_run(A.unit):
+        stored = rules_current()
+    assert stored.areas == ["study", "work"]
+    assert stored.review_checklist == ["联系岗位实际", "切实可行", "具体明确"]  # blank lines dropped, spaces trimmed
+    assert stored.common_templates["rural_member"] == ["带头致富", "带领群众共同致富"]
+    assert stored.common_templates["agency_member"] == rules.common_templates["agency_member"]  # untouched tiers kept
+
+    refused = browser.post(url, _rules_form(stored, areas=[], review_checklist="点" * 101))
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "该字段为必填项" in page  # no area left: refused, in Chinese
+    assert "每行最多 100 个字" in page
+    with unit_run(A.unit):
+        assert rules_current().areas == ["study", "work"]  # nothing changed
+
+
+def test_a_pledges_page_shows_its_items_review_comments_and_history(world, db):
+    A = world["A"]
+    page = _console(A.admin).get(f"/u/unit-a/admin/pledges/pledge/{A.pledge_id}/change/").content.decode()
+    assert "A pledge item 1" in page  # the items
+    assert "历史" in page or "承诺历程" in page  # the history inline
+    assert "✓ " in page  # the checklist confirmed, point by point, not raw JSON
+    assert '{"' not in page.split("review_checklist")[-1][:400]

@@ -11,13 +11,14 @@ from tenants.services import unit_create
 
 
 class Command(BaseCommand):
-    help = "Create a unit: --county CODE --slug SLUG --name NAME --kind KIND"
+    help = "Create a unit: --county CODE --slug SLUG --name NAME --kind KIND [--admin PHONE_OR_USERNAME]"
 
     def add_arguments(self, parser):
         parser.add_argument("--county", required=True, help="county code")
         parser.add_argument("--slug", required=True)
         parser.add_argument("--name", required=True)
         parser.add_argument("--kind", required=True, choices=Unit.Kind.values)
+        parser.add_argument("--admin", help="the unit's first admin: an existing username or mobile number, or a new one")
 
     def handle(self, *args, **options):
         county = Jurisdiction.objects.filter(code=options["county"], level="county").first()
@@ -30,3 +31,12 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
         self.stdout.write(f"unit {unit.slug} ({unit.schema_name}) created in {time.perf_counter() - started:.2f}s")
+        if options["admin"]:
+            from accounts.services import unit_admin_grant
+
+            try:
+                with acting(source="command"):
+                    admin, password = unit_admin_grant(unit=unit, login=options["admin"])
+            except ValidationError as exc:
+                raise CommandError(f"unit {unit.slug} was created, but not its admin: " + "; ".join(exc.messages))
+            self.stdout.write(f"admin: {admin.username}" + (f" (new account; one-time password: {password})" if password else " (existing account)"))

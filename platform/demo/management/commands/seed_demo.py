@@ -46,6 +46,14 @@ UNITS = [
 ]
 
 
+def _member_tier(kind: str, branch_name: str) -> str:
+    """A township's village branches hold rural members, its other branches agency staff."""
+    if kind == Unit.Kind.TOWNSHIP:
+        return Member.Tier.RURAL_MEMBER if "村" in branch_name else Member.Tier.AGENCY_MEMBER
+    return {Unit.Kind.AGENCY: Member.Tier.AGENCY_MEMBER, Unit.Kind.SCHOOL: Member.Tier.INSTITUTION_MEMBER,
+            Unit.Kind.STATE_ENTERPRISE: Member.Tier.ENTERPRISE_MEMBER}.get(kind, Member.Tier.COMMUNITY_MEMBER)
+
+
 class Command(BaseCommand):
     help = "Create the demo county with units, branches, members and logins (idempotent)."
 
@@ -131,7 +139,7 @@ class Command(BaseCommand):
                         birth_date=born, joined_on=joined,
                         phone=f"{unit_prefix}{next(phone_counter):08d}",
                         post="" if (retired or i % 9 == 8) else rng.choice(POSTS),
-                        tier=leader_tier if i == 0 else (Member.Tier.AGENCY_MEMBER if kind in (Unit.Kind.TOWNSHIP, Unit.Kind.AGENCY) else leader_tier),
+                        tier=leader_tier if i == 0 else _member_tier(kind, branch_name),
                         is_exempt=retired and i % 2 == 0,
                         branch=branch,
                         group=group_nodes[i % len(group_nodes)] if group_nodes else None,

@@ -1,0 +1,15 @@
+"""Django's own sentences that its zh_Hans catalogue does not translate (yet): the console's
+error title, the user-creation help text, … Marked here so that `make messages` puts them in
+the project's catalogue, which Django reads before its own (LOCALE_PATHS).
+tests/jiannuo/test_translations.py finds any the admin's templates add."""
+from django.utils.translation import gettext_noop
+
+DJANGO_SENTENCES = (
+    gettext_noop("Add link"),
+    gettext_noop("After you’ve created a user, you’ll be able to edit more user options."),
+    gettext_noop("Change or view list link"),
+    gettext_noop("Error:"),
+    gettext_noop("Forgotten your login credentials?"),
+    gettext_noop("In case you’ve forgotten, you are:"),
+    gettext_noop("Model name"),
+)
