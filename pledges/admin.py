@@ -128,6 +128,36 @@ class RulesAdmin(UnitModelAdmin):
     def save_model(self, request, obj, form, change):
         services.rules_update(changes=form.changes())
 
+    # A county viewer reads the rules as words, not stored codes and lists.
+    def get_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return super().get_fields(request, obj)
+        shown = {"areas": "areas_shown", "kinds": "kinds_shown", "review_checklist": "checklist_shown", "attachment_types": "attachment_types"}
+        names = [f.name for f in PledgeRules._meta.concrete_fields if f.name not in ("id", "common_templates", "updated_at")]
+        return [shown.get(name, name) for name in names] + ["templates_shown"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if self.has_change_permission(request, obj) else self.get_fields(request, obj)
+
+    @admin.display(description=gettext_lazy("areas in use"))
+    def areas_shown(self, rules):
+        return "、".join(str(Area(a).label) for a in rules.areas if a in Area.values)
+
+    @admin.display(description=gettext_lazy("kinds in use"))
+    def kinds_shown(self, rules):
+        return "、".join(str(ItemKind(k).label) for k in rules.kinds if k in ItemKind.values)
+
+    @admin.display(description=gettext_lazy("review checklist"))
+    def checklist_shown(self, rules):
+        return format_html_join("", "<div>{}</div>", ((point,) for point in rules.review_checklist)) or "—"
+
+    @admin.display(description=gettext_lazy("common-pledge templates per tier"))
+    def templates_shown(self, rules):
+        tiers = dict(Member.Tier.choices)
+        return format_html_join("", "<p><b>{}</b><br>{}</p>", (
+            (tiers.get(tier, tier), "；".join(texts)) for tier, texts in (rules.common_templates or {}).items()
+        )) or "—"
+
 
 class RoundForm(forms.ModelForm):
     class Meta:

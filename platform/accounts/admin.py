@@ -101,8 +101,25 @@ class AccessAttemptAdmin(OperatorOnly):
 
 @admin.register(TOTPDevice, site=platform_admin_site)
 class TOTPDeviceAdmin(OperatorOnly):
-    list_display = ["user", "name", "confirmed", "last_used_at"]
+    list_display = ["device_user", "device_name", "device_confirmed", "device_last_used"]
     search_fields = ["user__username", "user__phone"]
-    fields = ["user", "name", "confirmed"]
-    readonly_fields = ["user", "name", "confirmed"]
+    fields = ["device_user", "device_name", "device_confirmed"]
+    readonly_fields = fields
     has_add_permission = lambda self, request: False  # noqa: E731
+
+    # django-otp's field names are not translatable: the columns are named here.
+    @admin.display(description=_("account"), ordering="user__username")
+    def device_user(self, device):
+        return device.user
+
+    @admin.display(description=_("device name"))
+    def device_name(self, device):
+        return device.name
+
+    @admin.display(description=_("set up"), boolean=True)
+    def device_confirmed(self, device):
+        return device.confirmed
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def device_last_used(self, device):
+        return device.last_used_at

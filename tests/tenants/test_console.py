@@ -129,3 +129,16 @@ def test_django_admin_sentences_are_all_in_chinese():
     with translation.override("zh-hans"):
         untranslated = sorted(s for s in sentences if translation.gettext(s) == s and any(c.isalpha() for c in s))
     assert not untranslated, untranslated
+
+
+def test_a_county_viewer_reads_the_rules_as_words(world, db):
+    page = console_client(world.county_admin_k1).get("/u/unit-a/admin/pledges/pledgerules/", follow=True).content.decode()
+    text = _text(page)
+    assert "学习、工作" in text and "农村党员" in text
+    assert "study" not in text and "Common rural member" not in text and 'name="areas"' not in page  # read, not a form
+
+
+def test_the_platform_console_names_third_party_sections_in_chinese(world, db):
+    text = _text(console_client(world.operator).get("/admin/").content.decode())
+    assert "两步验证" in text and "登录尝试" in text
+    assert "Axes" not in text and "TOTP" not in text and "Access attempts" not in text
