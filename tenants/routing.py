@@ -19,6 +19,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions
 from rest_framework.exceptions import AuthenticationFailed
 
 from tenants.api.errors import error_message, error_response
@@ -36,7 +38,9 @@ def _unit_urlconf():
 
 class UnreadableRequestMiddleware:
     """A NUL character in the path or the query string is refused before anything reads it
-    (PostgreSQL cannot hold one in a text: a lookup with it would fail as a 500)."""
+    (PostgreSQL cannot hold one in a text: a lookup with it would fail as a 500). And an API
+    address answers errors in the error envelope whatever produced them: Django's own pages
+    (an address no route matches, with DEBUG on a technical page in HTML) never reach a phone."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -44,7 +48,25 @@ class UnreadableRequestMiddleware:
     def __call__(self, request):
         if "\x00" in request.path_info or any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
             return error_response(400, "bad_request", _("The address contains a character that is not allowed (NUL)."), request=request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (response.status_code >= 400 and request.path_info.startswith("/api/")
+                and not response.get("Content-Type", "").startswith("application/json")):
+            code, message = _ENVELOPED.get(response.status_code, ("error", gettext_lazy("Request failed.")))
+            enveloped = error_response(response.status_code, code, str(message), request=request)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    enveloped[header] = response[header]
+            return enveloped
+        return response
+
+
+_ENVELOPED = {
+    400: ("bad_request", exceptions.ParseError.default_detail),
+    403: ("permission_denied", exceptions.PermissionDenied.default_detail),
+    404: ("not_found", exceptions.NotFound.default_detail),
+    405: ("method_not_allowed", gettext_lazy("This method is not allowed here.")),
+    500: ("error", gettext_lazy("Something went wrong on our side. Please try again later.")),
+}
 
 
 class PublicSchemaMiddleware:

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -366,7 +366,8 @@ class PledgeLetter(CallerMixin, APIView):
     @extend_schema(summary="承诺书 PDF / The pledge letter (PDF)",
                    description="审核通过后可打印的承诺书，一式三份。审核通过前返回 409。\n\nThe pledge letter to print "
                                "and sign, in triplicate, once the pledge is approved; before that, 409.",
-                   responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY,
+                              409: OpenApiResponse(description="承诺审核通过后才有承诺书 / The letter exists once the pledge is approved.")})
     def get(self, request, pk: int):
         pledge = get_object_or_404(selectors.pledge_detail(who=self.caller), pk=pk)
         if pledge.state not in (Pledge.State.APPROVED, Pledge.State.PUBLISHED, Pledge.State.COMPLETED):

@@ -55,8 +55,8 @@ def _statuses(path: str, method: str, operation: dict) -> list[str]:
     signs_in = any(marker in path for marker in _THROTTLED)
     if not anonymous or signs_in:  # signing in refuses wrong credentials (401) and locked accounts (403)
         statuses += ["401", "403"]
-    if "{" in path:
-        statuses.append("404")
+    if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
+        statuses.append("404")  # a page past the end of a list is not found too
     if method != "get":
         statuses.append("409")
     if signs_in:
@@ -94,4 +94,15 @@ def error_responses(result, generator, request, public):
                 if status[0] in "45" and not response.get("content", {}).get("application/json", {}).get("schema"):
                     response["content"] = {"application/json": {"schema": reference}}
     result["components"] = _any_or_null(result["components"])
+    _close_one_of_variants(result["components"].get("schemas", {}))
     return result
+
+
+def _close_one_of_variants(schemas: dict) -> None:
+    """Shapes offered as alternatives (`oneOf`: a pledge's whole page or its public one) admit
+    no other fields, so that an answer matches exactly one of them."""
+    for schema in list(schemas.values()):
+        for variant in schema.get("oneOf", []):
+            name = variant.get("$ref", "").rsplit("/", 1)[-1]
+            if name in schemas and "properties" in schemas[name]:
+                schemas[name]["additionalProperties"] = False

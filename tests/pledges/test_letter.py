@@ -160,3 +160,13 @@ def test_the_letter_names_the_year_once_whatever_the_round_is_called(world, db):
     assert plain.round == "2026年度亮身份 作表率"
     for letter in (themed, plain):
         assert sum(line.count("2026") for line in [letter.round, letter.title]) == 1
+
+
+def test_before_approval_the_letter_is_a_documented_409(world, db):
+    from tests.conftest import api_client_for, unit_url
+    from tests.pledges.support import submitted_pledge
+
+    with unit_run(world["A"].unit):
+        pledge = submitted_pledge(world["A"], round_around_today(theme="亮身份 作表率"), user=world["A"].other_member)
+    answer = api_client_for(world["A"].other_member).get(unit_url(world["A"], f"pledges/{pledge.pk}/letter/"))
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "conflict"  # and as the schema says
