@@ -10,6 +10,7 @@ import types
 from django.urls import include, path
 
 from audit.api import urls as audit_urls
+from evaluations.api import urls as evaluation_urls
 from tenants.admin_sites import unit_admin_site
 from notifications.api import urls as notification_urls
 from pledges import board
@@ -22,6 +23,7 @@ api_v1 = [
     path("", include(notification_urls)),
     path("", include(audit_urls)),
     path("", include(pledge_urls)),
+    path("", include(evaluation_urls)),
 ]
 
 site = [

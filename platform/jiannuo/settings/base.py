@@ -59,6 +59,7 @@ TENANT_APPS = [
     "notifications",
     "tenants.organization",
     "pledges",
+    "evaluations",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 

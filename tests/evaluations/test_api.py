@@ -1,0 +1,90 @@
+"""A round's evaluation scheme over the API: the unit admin prepares it with 004's defaults and
+adjusts it until the evaluation opens; every member reads it with the formula beside it; bad
+schemes are refused in Chinese and change nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from evaluations.models import Evaluation
+from pledges.models import Round
+from tenants.services import unit_run
+from tests.conftest import api_client_for, unit_url
+from tests.pledges.support import TODAY, round_dates
+
+
+def _later_round(unit_world) -> Round:
+    """A round whose evaluation has not opened yet (the world's round is in its fulfil phase)."""
+    from pledges import services
+
+    with unit_run(unit_world.unit):
+        return services.round_open(year=TODAY.year + 1, theme="明年的承诺", dates={k: v + timedelta(days=365) for k, v in round_dates().items()})
+
+
+def test_the_unit_admin_prepares_an_evaluation_everyone_reads_with_its_formula(world, db):
+    A = world["A"]
+    path = unit_url(A, f"rounds/{A.round_id}/evaluation/")
+    assert api_client_for(A.member).get(path).status_code == 404  # none yet
+    assert api_client_for(A.member).post(path).status_code == 403  # members do not prepare it
+    made = api_client_for(A.admin).post(path)
+    assert made.status_code == 201
+    body = api_client_for(A.member).get(path).json()
+    assert body["member_weights"] == {"peer": 30, "public": 30, "leader": 20, "organisation": 20, "self": 0}
+    assert [g["label"] for g in body["scale"]] == ["满意", "较满意", "基本满意", "不满意"]
+    assert "党员互评×30%" in body["member_formula"] and "所在支部评议×40%" in body["leader_formula"]
+    assert body["public_quorum_percent"] == 80
+    again = api_client_for(A.admin).post(path)  # preparing twice gives the same one
+    assert again.json()["id"] == body["id"]
+
+
+def test_the_scheme_changes_until_the_evaluation_opens_then_is_fixed(world, db):
+    A = world["A"]
+    later = _later_round(A)
+    admin = api_client_for(A.admin)
+    path = unit_url(A, f"rounds/{later.pk}/evaluation/")
+    admin.post(path)
+    changed = admin.patch(path, {"member_weights": {"peer": 25, "public": 25, "leader": 25, "organisation": 25, "self": 0},
+                                 "missing": "zero", "public_quorum_percent": 90}, format="json")
+    assert changed.status_code == 200
+    assert "党员互评×25%" in changed.json()["member_formula"] and "按0分计" in changed.json()["member_formula"]
+    # Once a round's evaluation has opened, its scheme stays as everyone was shown it.
+    now = api_client_for(A.admin).post(unit_url(A, f"rounds/{A.round_id}/evaluation/"))
+    assert now.status_code == 201
+    with unit_run(A.unit):
+        Round.objects.filter(pk=A.round_id).update(evaluate_on=TODAY - timedelta(days=1), ends_on=TODAY + timedelta(days=20))
+    fixed = admin.patch(unit_url(A, f"rounds/{A.round_id}/evaluation/"), {"missing": "zero"}, format="json")
+    assert fixed.status_code == 409 and fixed.json()["error"]["code"] == "conflict"
+    with unit_run(A.unit):
+        assert Evaluation.objects.get(round_id=A.round_id).missing == "renormalise"
+
+
+def test_a_scheme_that_cannot_score_is_refused_in_chinese_and_changes_nothing(world, db):
+    A = world["A"]
+    later = _later_round(A)
+    admin = api_client_for(A.admin)
+    path = unit_url(A, f"rounds/{later.pk}/evaluation/")
+    admin.post(path)
+    bad = [
+        {"member_weights": {"peer": 0, "public": 0}},
+        {"member_weights": {"peer": 30, "neighbours": 70}},
+        {"leader_weights": {"branch": -5}},
+        {"scale": [{"code": "a", "label": "好", "points": 100, "threshold": 50}, {"code": "b", "label": "差", "points": 0, "threshold": 60}]},
+        {"scale": [{"code": "a", "label": "好", "points": 100, "threshold": 50}]},
+        {"scale": [{"code": "a", "label": "好", "points": 100, "threshold": 50}, {"code": "a", "label": "差", "points": 0, "threshold": 0}]},
+        {"missing": "average"},
+        {"public_quorum_percent": 0},
+    ]
+    before = admin.get(path).json()
+    for body in bad:
+        answer = admin.patch(path, body, format="json")
+        assert answer.status_code == 400, body
+        error = answer.json()["error"]
+        assert error["code"] == "invalid" and any("\u4e00" <= ch <= "\u9fff" for text in error["fields"].values() for ch in text[0]), body
+    assert admin.get(path).json() == before
+
+
+def test_members_cannot_change_the_scheme(world, db):
+    A = world["A"]
+    path = unit_url(A, f"rounds/{A.round_id}/evaluation/")
+    api_client_for(A.admin).post(path)
+    assert api_client_for(A.secretary).patch(path, {"missing": "zero"}, format="json").status_code == 403
+    assert api_client_for(world.county_admin_k1).patch(path, {"missing": "zero"}, format="json").status_code == 403
