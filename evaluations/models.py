@@ -3,6 +3,8 @@ members (四评) and leaders (三评), the grade scale, what a missing component
 public panel's quorum. The formula itself is `evaluations.scoring`."""
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -59,3 +61,62 @@ class Evaluation(AuditedModel):
 
     def leader_scheme(self) -> scoring.Scheme:
         return scoring.Scheme(weights=self.leader_weights, scale=self.grades(), missing=self.missing)
+
+
+class PanelMember(models.Model):
+    """Someone on a branch's public panel (群众评议, 002): a public representative, someone served,
+    the head of a partner unit, a local deputy or committee member, or the owner or head where
+    the branch sits in a non-public enterprise or social organisation. Registered by name so the
+    secretary can chase whoever has not voted; never linked to a ballot."""
+
+    class Category(models.TextChoices):
+        PUBLIC_REPRESENTATIVE = "public_representative", _("public representative")
+        SERVED = "served", _("someone served")
+        PARTNER_HEAD = "partner_head", _("head of a partner unit")
+        DEPUTY = "deputy", _("deputy or committee member (两代表一委员)")
+        OWNER = "owner", _("owner or head of the host organisation")
+
+    evaluation = models.ForeignKey(Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="panel")
+    branch = models.ForeignKey("organization.Organization", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=50)
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+
+    class Meta:
+        verbose_name = _("public evaluator")
+        verbose_name_plural = _("public panel")
+
+
+# Tokens and ballots are deliberately not AuditedModels: an audit entry (its time, its order, the
+# ids it names) is exactly what would tie a ballot to the token spent for it.
+class BallotToken(models.Model):
+    """What admits one evaluator to one branch's form, once: only a hash of the secret in the
+    link is kept. Spending it deletes the row (an updated row would keep the order in which
+    tokens were spent, which sorted beside the ballots would pair them), so a live token is an
+    evaluator who has not voted yet, and a spent one leaves nothing to read."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
+    panel_member = models.OneToOneField(PanelMember, null=True, blank=True, on_delete=models.CASCADE, related_name="token")
+    digest = models.CharField(max_length=64, unique=True)
+    expires_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("ballot token")
+        verbose_name_plural = _("ballot tokens")
+
+
+class PublicBallot(models.Model):
+    """One evaluator's grades for a branch's members. Nothing here names or points at the token or
+    the evaluator: a random id, no address, no browser, and the day only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
+    grades = models.JSONField()  # {member id: grade code}
+    comments = models.JSONField(default=dict, blank=True)  # {member id: text}
+    cast_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("public ballot")
+        verbose_name_plural = _("public ballots")

@@ -2,6 +2,8 @@
 change until the evaluate phase begins (then everyone is scored by the scheme they were shown)."""
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,9 +14,10 @@ from django.utils.translation import gettext as _
 from pledges.models import Round
 from pledges.services.steps import conflict
 from tenants.organization.caller import Caller
+from tenants.organization.models import Member, Organization
 
 from . import scoring
-from .models import Evaluation
+from .models import BallotToken, Evaluation, PanelMember, PublicBallot
 
 SCHEME_FIELDS = ("member_weights", "leader_weights", "scale", "missing", "public_quorum_percent")
 
@@ -71,3 +74,71 @@ def evaluation_update(*, evaluation: Evaluation, who: Caller, changes: dict, tod
     evaluation.full_clean()
     evaluation.save()
     return evaluation
+
+
+# ------------------------------------------------------------------ public evaluation (群众评议)
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _may_run_branch(who: Caller, branch_id: int) -> bool:
+    return who.is_unit_admin or branch_id in who.oversees_ids
+
+
+@transaction.atomic
+def panel_register(*, evaluation: Evaluation, branch: Organization, who: Caller, people: list[tuple[str, str]]) -> list[tuple[PanelMember, str]]:
+    """Register evaluators on a branch's panel, each with the secret of their one-time link
+    (returned here once, for the printed sheet of QR codes; only its hash is kept)."""
+    if branch.kind != Organization.Kind.BRANCH:
+        raise ValidationError({"branch": _("Public evaluation is run per branch.")})
+    if not _may_run_branch(who, branch.pk):
+        raise PermissionDenied(_("Only the branch's secretary, the secretaries above it and unit admins register its panel."))
+    if not people:
+        raise ValidationError({"people": _("Register at least one evaluator.")})
+    issued = []
+    for name, category in people:
+        member = PanelMember(evaluation=evaluation, branch=branch, name=(name or "").strip(), category=category)
+        member.full_clean()
+        member.save()
+        secret = secrets.token_urlsafe(24)
+        BallotToken.objects.create(evaluation=evaluation, branch=branch, panel_member=member, digest=token_digest(secret),
+                                   expires_on=evaluation.round.ends_on)
+        issued.append((member, secret))
+    return issued
+
+
+@transaction.atomic
+def ballot_cast(*, secret: str, grades: dict[int, str], comments: dict[int, str] | None = None, today: date | None = None) -> PublicBallot:
+    """Spend the token and record the ballot in one transaction. The token row is locked and
+    deleted: the same link submitted many times at once records exactly one ballot (the others
+    find no token once the first commits)."""
+    today = today or timezone.localdate()
+    token = (BallotToken.objects.select_for_update(of=("self",)).select_related("evaluation__round")
+             .filter(digest=token_digest(secret or "")).first())
+    if token is None:
+        raise ValidationError(_("This evaluation link has been used already or does not exist."), code="token_used")
+    if today > token.expires_on:
+        raise ValidationError(_("This evaluation link has expired."), code="token_expired")
+    evaluation = token.evaluation
+    if evaluation.round.phase_on(today) != "evaluate":
+        raise conflict(_("Public evaluation is open from %(day)s, during the round's evaluation.") % {"day": evaluation.round.evaluate_on.isoformat()})
+    graded = branch_members_to_grade(branch_id=token.branch_id)
+    scale = {g["code"] for g in evaluation.scale}
+    if not grades or set(grades) - graded:
+        raise ValidationError({"grades": _("Grade the members of this branch (and only them).")})
+    if any(grade not in scale for grade in grades.values()):
+        raise ValidationError({"grades": _("Choose each grade from the scale: %(grades)s.") % {"grades": "、".join(g["label"] for g in evaluation.scale)}})
+    comments = {int(k): str(v).strip()[:500] for k, v in (comments or {}).items() if str(v).strip()}
+    if set(comments) - set(grades):
+        raise ValidationError({"comments": _("Comment only on members you grade.")})
+    token.delete()
+    return PublicBallot.objects.create(
+        evaluation=evaluation, branch_id=token.branch_id, cast_on=today,
+        grades={str(k): v for k, v in grades.items()}, comments={str(k): v for k, v in comments.items()},
+    )
+
+
+def branch_members_to_grade(*, branch_id: int) -> set[int]:
+    """Who the public grades in a branch: its enrolled members (active or mobile)."""
+    return set(Member.objects.filter(branch_id=branch_id, status__in=(Member.Status.ACTIVE, Member.Status.MOBILE)).values_list("pk", flat=True))
