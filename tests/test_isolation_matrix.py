@@ -29,6 +29,7 @@ class UnitRoute:
     is_list: bool = False
     api: bool = True
     public: bool = False  # open to anyone (the public board): shows unit A's published data only
+    public_status: int = 200  # what an anonymous caller gets at the path given
 
 
 UNIT_ROUTES: dict[str, UnitRoute] = {
@@ -73,6 +74,8 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "unit-file": UnitRoute(lambda w: "files/report.pdf", ("GET",), api=False),
     "pledge-board": UnitRoute(lambda w: "board/", ("GET",), api=False, public=True),
     "pledge-board-qr": UnitRoute(lambda w: "board/qr.svg", ("GET",), api=False, public=True),
+    # An unknown link: the "used" page. A real link of A at B: tests/evaluations/test_public_form.py.
+    "public-evaluation": UnitRoute(lambda w: "evaluate/not-a-link/", ("GET",), api=False, public=True, public_status=410),
     # The whole unit console, checked on its index, a list and a change form.
     "unitadmin:*": UnitRoute(lambda w: "admin/", ("GET",), api=False),
 }
@@ -220,7 +223,7 @@ def test_public_unit_pages_show_only_that_units_published_data(world, db, name, 
         browser = console_client(OUTSIDERS[who](world))
     route = UNIT_ROUTES[name]
     response = browser.get(_full_path(world, route, "A"))
-    assert response.status_code == 200
+    assert response.status_code == route.public_status
     text = response.content.decode()
     for leak in ("B pledge item", "B Member", "B Branch", "u_unit_b", "unit-b", "1380000"):
         assert leak not in text, (name, leak)

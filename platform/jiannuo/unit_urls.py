@@ -10,6 +10,7 @@ import types
 from django.urls import include, path
 
 from audit.api import urls as audit_urls
+from evaluations import public_form
 from evaluations.api import urls as evaluation_urls
 from tenants.admin_sites import unit_admin_site
 from notifications.api import urls as notification_urls
@@ -33,6 +34,8 @@ site = [
     # The public board: no login, published pledges only.
     path("board/", board.board_page, name="pledge-board"),
     path("board/qr.svg", board.board_qr, name="pledge-board-qr"),
+    # The public evaluation form: no login, one-time links (evaluations.public_form).
+    path("evaluate/<str:secret>/", public_form.public_form, name="public-evaluation"),
 ]
 
 # In the root URL configuration: documents the unit API as /api/v1/u/{unit}/…
