@@ -51,6 +51,7 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "round-progress": UnitRoute(lambda w: f"rounds/{w.round_id}/progress/?branch={w.branch_id}", ("GET",)),
     "round-publish": UnitRoute(lambda w: f"rounds/{w.round_id}/publish/", ("POST",)),
     "round-evaluation": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/", ("GET", "POST", "PATCH")),
+    "evaluation-panel": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/panels/{w.branch_id}/", ("GET", "POST")),
     "pledge-list": UnitRoute(lambda w: "pledges/", ("GET", "POST"), is_list=True),
     "pledge-detail": UnitRoute(lambda w: f"pledges/{w.pledge_id}/", ("GET", "PATCH", "DELETE")),
     "pledge-submit": UnitRoute(lambda w: f"pledges/{w.pledge_id}/submit/", ("POST",)),

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from tenants.api.fields import Text
 from tenants.api.serializers import ModelSerializer
 
-from ..models import Evaluation
+from ..models import Evaluation, PanelMember
 
 
 class GradeSerializer(serializers.Serializer):
@@ -38,3 +38,36 @@ class EvaluationSerializer(ModelSerializer):
         return evaluation.leader_scheme().describe()
 
 
+
+
+class EvaluatorSerializer(serializers.Serializer):
+    name = Text(max_length=50)
+    category = serializers.ChoiceField(choices=PanelMember.Category.choices)
+
+
+class PanelRegisterSerializer(serializers.Serializer):
+    people = EvaluatorSerializer(many=True, min_length=1, max_length=200)
+
+
+class IssuedLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = Text()
+    category = Text()
+    link = Text(help_text="the one-time link, shown only now: print it (QR code) and hand it over")
+
+
+class PanelEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = Text()
+    category = Text()
+    has_voted = serializers.BooleanField(help_text="whether this evaluator has used their link (never how they voted)")
+
+
+class PanelStatusSerializer(serializers.Serializer):
+    branch = serializers.IntegerField()
+    members = serializers.IntegerField(help_text="the branch's enrolled members")
+    quorum = serializers.IntegerField(help_text="evaluators needed for the public evaluation to count")
+    voted = serializers.IntegerField()
+    still_needed = serializers.IntegerField()
+    counts = serializers.BooleanField(help_text="the quorum is reached: results may be shown")
+    panel = PanelEntrySerializer(many=True)

@@ -1,14 +1,17 @@
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pledges.selectors import round_list
 from tenants.api.units import UnitPermission, UnitScopedMixin
+from tenants.organization.selectors import organization_list
 
 from .. import selectors, services
-from .serializers import EvaluationSerializer
+from .serializers import EvaluationSerializer, IssuedLinkSerializer, PanelRegisterSerializer, PanelStatusSerializer
 
 
 class RoundEvaluation(UnitScopedMixin, APIView):
@@ -48,3 +51,38 @@ class RoundEvaluation(UnitScopedMixin, APIView):
             changes["scale"] = [dict(grade) for grade in changes["scale"]]
         evaluation = services.evaluation_update(evaluation=evaluation, who=self.caller, changes=changes)
         return Response(EvaluationSerializer(selectors.evaluation_list().get(pk=evaluation.pk)).data)
+
+
+class BranchPanel(UnitScopedMixin, APIView):
+    """A branch's public panel (群众评议): whoever runs the branch registers evaluators, each
+    getting a one-time link shown only in the answer, and follows who has not voted yet and
+    how far the quorum is (never how anyone voted)."""
+
+    permission_classes = [UnitPermission]
+    write_roles = ("member",)  # secretaries are members; the service checks who runs the branch
+
+    def _scope(self, pk: int, branch: int):
+        evaluation = get_object_or_404(selectors.evaluation_list(), round_id=pk)
+        branch_obj = get_object_or_404(organization_list(), pk=branch)
+        if not (self.caller.sees_everything or branch_obj.pk in self.caller.oversees_ids):
+            raise PermissionDenied(_("Only the branch's secretary, the secretaries above it and unit admins see its panel."))
+        return evaluation, branch_obj
+
+    @extend_schema(summary="群众评议人员与进度 / A branch's public panel and its quorum", responses=PanelStatusSerializer)
+    def get(self, request, pk: int, branch: int):
+        evaluation, branch_obj = self._scope(pk, branch)
+        return Response(PanelStatusSerializer(selectors.panel_status(evaluation=evaluation, branch_id=branch_obj.pk)).data)
+
+    @extend_schema(summary="登记群众评议人员 / Register public evaluators",
+                   description="每人得到一个一次性评议链接（只在本次回答中出现，请打印成二维码当面交付）。\n\n"
+                               "Each evaluator gets a one-time link, shown only in this answer: print it as a QR code and hand it over.",
+                   request=PanelRegisterSerializer, responses={201: IssuedLinkSerializer(many=True)})
+    def post(self, request, pk: int, branch: int):
+        evaluation, branch_obj = self._scope(pk, branch)
+        form = PanelRegisterSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        issued = services.panel_register(evaluation=evaluation, branch=branch_obj, who=self.caller,
+                                         people=[(p["name"], p["category"]) for p in form.validated_data["people"]])
+        links = [{"id": person.pk, "name": person.name, "category": person.category,
+                  "link": request.build_absolute_uri(f"/u/{self.unit.slug}/evaluate/{secret}/")} for person, secret in issued]
+        return Response(IssuedLinkSerializer(links, many=True).data, status=status.HTTP_201_CREATED)

@@ -88,3 +88,38 @@ def test_members_cannot_change_the_scheme(world, db):
     api_client_for(A.admin).post(path)
     assert api_client_for(A.secretary).patch(path, {"missing": "zero"}, format="json").status_code == 403
     assert api_client_for(world.county_admin_k1).patch(path, {"missing": "zero"}, format="json").status_code == 403
+
+
+def test_the_secretary_registers_the_panel_and_follows_the_quorum_never_the_votes(world, db):
+    from datetime import timedelta as days
+
+    from evaluations import services as evaluation_services
+    from evaluations.models import Evaluation as EvaluationModel
+
+    A = world["A"]
+    api_client_for(A.admin).post(unit_url(A, f"rounds/{A.round_id}/evaluation/"))
+    path = unit_url(A, f"rounds/{A.round_id}/evaluation/panels/{A.branch_id}/")
+    secretary = api_client_for(A.secretary)
+    issued = secretary.post(path, {"people": [{"name": "王大爷", "category": "public_representative"},
+                                              {"name": "李阿姨", "category": "served"}]}, format="json")
+    assert issued.status_code == 201
+    links = [entry["link"] for entry in issued.json()]
+    assert all(f"/u/unit-a/evaluate/" in link for link in links)
+    status = secretary.get(path).json()
+    # Branch 1 has two enrolled members: 80% of 2 is 1.6, so 2 evaluators are needed.
+    assert status["members"] == 2 and status["quorum"] == 2 and status["voted"] == 0 and status["still_needed"] == 2
+    assert status["counts"] is False and [p["has_voted"] for p in status["panel"]] == [False, False]
+    with unit_run(A.unit):
+        evaluation = EvaluationModel.objects.get(round_id=A.round_id)
+        members = evaluation_services.branch_members_to_grade(branch_id=A.branch_id)
+        secret = links[0].rstrip("/").rsplit("/", 1)[1]
+        evaluation_services.ballot_cast(secret=secret, grades={m: "satisfied" for m in members}, today=evaluation.round.evaluate_on + days(days=1))
+    status = secretary.get(path).json()
+    assert status["voted"] == 1 and status["still_needed"] == 1 and status["counts"] is False
+    assert sorted((p["name"], p["has_voted"]) for p in status["panel"]) == [("李阿姨", False), ("王大爷", True)]
+    assert "grade" not in str(status) and "satisfied" not in str(status)  # who has voted, never how
+    # A member of the branch, or the secretary of another branch, does not run this panel.
+    assert api_client_for(A.member).get(path).status_code == 403
+    assert api_client_for(A.other_member).post(path, {"people": [{"name": "某人", "category": "served"}]}, format="json").status_code == 403
+    bad = secretary.post(path, {"people": [{"name": "某人", "category": "friend"}]}, format="json")
+    assert bad.status_code == 400 and "people.0.category" in bad.json()["error"]["fields"]
