@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from audit.recorder import record_bulk_create
-from tenants.excel import safe_row, table_start
+from tenants.excel import table_write
 
 from .models import Member, Organization
 from .identity import members_identity_link
@@ -200,14 +200,13 @@ def members_export(*, members) -> bytes:
     """The roll in the active language, headers and values alike; the import reads it back in either."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Member roll"))
-    # No title row: the import reads the header from the first row.
-    table_start(sheet, [header for header, _name in columns()], widths=list(WIDTHS))
     yes, no = _("Yes"), _("No")
-    for m in members:
-        sheet.append(safe_row(sheet, [
-            m.name, m.get_gender_display(), m.birth_date, m.joined_on, m.phone, m.post, m.get_tier_display(),
-            yes if m.is_exempt else no, m.branch.name, m.group.name if m.group_id else "", m.get_status_display(),
-        ]))
+    # No title row: the import reads the header from the first row.
+    table_write(sheet, [header for header, _name in columns()], (
+        [m.name, m.get_gender_display(), m.birth_date, m.joined_on, m.phone, m.post, m.get_tier_display(),
+         yes if m.is_exempt else no, m.branch.name, m.group.name if m.group_id else "", m.get_status_display()]
+        for m in members
+    ), widths=list(WIDTHS))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
