@@ -90,3 +90,18 @@ def test_columns_grow_to_fit_their_longest_value_and_long_text_wraps(world, db):
     assert hasattr(row[6].value, "year") and row[6].number_format == "yyyy-mm-dd"  # the deadline still a date
     short = next(row[5] for row in sheet.iter_rows(min_row=3) if row[5].value)
     assert not short.alignment.wrap_text  # short text stays on one line
+
+
+def test_a_members_own_ledger_is_titled_in_chinese_with_the_round_named_once(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        member = Member.objects.get(user=A.member)
+        round = PledgeItem.objects.filter(pledge__member=member).select_related("pledge__round").first().pledge.round
+    answer = api_client_for(A.member).get(unit_url(A, f"ledger/members/{member.pk}/export/"))
+    assert answer.status_code == 200
+    rows = list(load_workbook(io.BytesIO(answer.content)).worksheets[0].iter_rows(values_only=True))
+    with translation.override("zh-hans"):
+        title = round.title
+    assert rows[0][0] == f"{member.name}践诺台账 — {title}" and rows[0][0].count(str(round.year)) == 1
+    assert list(rows[1]) == _labels("zh-hans")
+    assert {row[0] for row in rows[2:]} == {member.name}
