@@ -21,7 +21,7 @@ ITEM_COLUMNS = [
     ("content", gettext_noop("Content"), 40), ("area", gettext_noop("Area"), 8), ("kind", gettext_noop("Kind"), 10),
     ("measures", gettext_noop("Measures"), 36), ("deadline", gettext_noop("Deadline"), 12),
     ("expected_effect", gettext_noop("Expected effect"), 28), ("state", gettext_noop("State"), 10),
-    ("record_count", gettext_noop("Progress records"), 10), ("last_record_on", gettext_noop("Last record"), 12),
+    ("record_count", gettext_noop("Number of records"), 10), ("last_record_on", gettext_noop("Last record"), 12),
     ("closed_at", gettext_noop("Closed out on"), 12), ("closed_by", gettext_noop("Verified by"), 10),
     ("close_evidence", gettext_noop("Close-out evidence"), 30),
 ]

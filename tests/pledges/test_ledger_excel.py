@@ -41,6 +41,7 @@ def test_the_ledger_speaks_chinese_headers_and_values(world, db):
     assert item[8] == in_progress  # the state as a word, in Chinese
     assert isinstance(item[6], (date,)) or hasattr(item[6], "year")  # the deadline is a date cell, not text
     assert book.sheetnames == ["台账", "践诺记实"]
+    assert header[9] == "记实次数" and not set(header) & set(book.sheetnames)  # the count of records, not the sheet of them
 
 
 def test_an_english_caller_gets_english_headers(world, db):
