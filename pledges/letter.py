@@ -213,27 +213,28 @@ LOOKALIKES = {"\u00b7": "\u30fb", "\u2027": "\u30fb", "\u2022": "\u30fb", "\u221
 NO_GLYPH = "\u3013"  # 〓
 
 
+@functools.lru_cache(maxsize=4096)
+def _drawable_character(ch: str) -> str:
+    has = _font_codes()
+    if ord(ch) in has or ch == "\n":
+        return ch
+    if ch in LOOKALIKES:
+        return LOOKALIKES[ch]
+    if ch.isspace():
+        return " "
+    compatible = unicodedata.normalize("NFKC", ch)  # a ligature, a superscript, a circled number beyond ⑳
+    if all(ord(c) in has for c in compatible):
+        return compatible
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf", "Cc", "Sk"):  # joiners, variation selectors, skin tones
+        return ""
+    return NO_GLYPH
+
+
 def drawable(value: str) -> str:
     """The text with only characters the font draws: each other one becomes the font's
-    look-alike, its compatibility form (a no-break space: a space), nothing when it is invisible
-    (an emoji's joiners and variation selectors), or 〓 — never an empty box."""
-    has = _font_codes()
-    out = []
-    for ch in unicodedata.normalize("NFC", value):
-        compatible = unicodedata.normalize("NFKC", ch)
-        if ord(ch) in has or ch == "\n":
-            out.append(ch)
-        elif ch in LOOKALIKES:
-            out.append(LOOKALIKES[ch])
-        elif ch.isspace():
-            out.append(" ")
-        elif all(ord(c) in has for c in compatible):
-            out.append(compatible)
-        elif unicodedata.category(ch) in ("Mn", "Me", "Cf", "Cc", "Sk"):
-            continue
-        else:
-            out.append(NO_GLYPH)
-    return "".join(out)
+    look-alike, its compatibility form, nothing when it is invisible (an emoji's joiners and
+    variation selectors), or 〓 — never an empty box."""
+    return "".join(map(_drawable_character, unicodedata.normalize("NFC", value)))
 
 
 def _text(value: str) -> str:
