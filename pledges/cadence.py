@@ -32,9 +32,19 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Period:
-    name: str  # 2026Q3, 2026H1
+    name: str  # 2026Q3, 2026H1: the key in bulletins and message keys, never shown
     start: date
     end: date
+
+    @property
+    def label(self) -> str:
+        """The period as people say it (2026年第3季度, 2026年上半年), in messages and bulletins."""
+        year, part = int(self.name[:4]), self.name[4:]
+        if part == "H1":
+            return _("first half of %(year)d") % {"year": year}
+        if part == "H2":
+            return _("second half of %(year)d") % {"year": year}
+        return _("Q%(quarter)d %(year)d") % {"quarter": int(part[1:]), "year": year}
 
 
 def last_quarter(today: date) -> Period:
@@ -186,7 +196,7 @@ def quarterly_summaries_send(*, round: Round, today: date) -> int:
             "overdue": sum(r["overdue"] for r in rows), "silent": "、".join(silent) or _("none"),
         }
         with transaction.atomic():
-            notify(recipient_ids=_secretary_user_ids(branch), title=_("%(branch)s: quarterly check %(period)s") % {"branch": branch.name, "period": period.name},
+            notify(recipient_ids=_secretary_user_ids(branch), title=_("%(branch)s: quarterly check %(period)s") % {"branch": branch.name, "period": period.label},
                    body=body, dedupe_key=key)
         sent += 1
     return sent
@@ -212,7 +222,7 @@ def half_year_bulletins_publish(*, round: Round, today: date) -> int:
             if not created:
                 continue
             recipients = Member.objects.filter(branch=branch, user_id__isnull=False).values_list("user_id", flat=True)
-            notify(recipient_ids=recipients, title=_("%(branch)s bulletin %(period)s") % {"branch": branch.name, "period": period.name},
+            notify(recipient_ids=recipients, title=_("%(branch)s bulletin %(period)s") % {"branch": branch.name, "period": period.label},
                    body=_("Ahead: %(ahead)s. Behind: %(behind)s.") % {"ahead": "、".join(ahead) or _("none"), "behind": "、".join(behind) or _("none")},
                    dedupe_key=f"bulletin:{bulletin.pk}")
         published += 1

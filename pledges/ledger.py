@@ -11,17 +11,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 
-from tenants.excel import safe_row, table_start
+from tenants.excel import table_write
 
 from .models import Area, ItemKind, PledgeItem, ProgressRecord
 
-# (column, header, width in characters); headers are translated when the workbook is written.
+# (column, header, least width in characters); headers are translated when the workbook is written.
 ITEM_COLUMNS = [
     ("subject", gettext_noop("Subject"), 12), ("organization", gettext_noop("Organisation"), 16),
     ("content", gettext_noop("Content"), 40), ("area", gettext_noop("Area"), 8), ("kind", gettext_noop("Kind"), 10),
     ("measures", gettext_noop("Measures"), 36), ("deadline", gettext_noop("Deadline"), 12),
     ("expected_effect", gettext_noop("Expected effect"), 28), ("state", gettext_noop("State"), 10),
-    ("record_count", gettext_noop("Progress records"), 10), ("last_record_on", gettext_noop("Last record"), 12),
+    ("record_count", gettext_noop("Number of records"), 10), ("last_record_on", gettext_noop("Last record"), 12),
     ("closed_at", gettext_noop("Closed out on"), 12), ("closed_by", gettext_noop("Verified by"), 10),
     ("close_evidence", gettext_noop("Close-out evidence"), 30),
 ]
@@ -58,16 +58,17 @@ def ledger_workbook(*, title: str, items: Iterable[PledgeItem], records: Iterabl
     with translation.override(language):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(_("Ledger"))
-        table_start(sheet, [_(label) for _name, label, _width in ITEM_COLUMNS], widths=[w for _n, _l, w in ITEM_COLUMNS], title=title)
         subjects: dict[int, tuple[str, str]] = {}
+        rows = []
         for item in items:
             subjects[item.pk] = (_subject(item), item.content)
-            sheet.append(safe_row(sheet, _item_row(item)))
+            rows.append(_item_row(item))
+        table_write(sheet, [_(label) for _name, label, _width in ITEM_COLUMNS], rows, widths=[w for _n, _l, w in ITEM_COLUMNS], title=title)
         log = workbook.create_sheet(_("Progress records"))
-        table_start(log, [_(label) for label, _width in RECORD_COLUMNS], widths=[w for _l, w in RECORD_COLUMNS])
-        for record in records:
-            subject, content = subjects.get(record.item_id, ("", ""))
-            log.append(safe_row(log, [subject, content, record.recorded_on, record.text, record.author.name if record.author_id else ""]))
+        table_write(log, [_(label) for label, _width in RECORD_COLUMNS], (
+            [*subjects.get(record.item_id, ("", "")), record.recorded_on, record.text, record.author.name if record.author_id else ""]
+            for record in records
+        ), widths=[w for _l, w in RECORD_COLUMNS])
         buffer = io.BytesIO()
         workbook.save(buffer)
     return buffer.getvalue()

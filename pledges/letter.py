@@ -11,13 +11,16 @@ tests read the `Letter`, because text in a CID-font PDF cannot be searched relia
 """
 from __future__ import annotations
 
+import functools
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from django.utils import timezone, translation
+from pdfminer.cmapdb import CMapDB
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -35,6 +38,9 @@ if TYPE_CHECKING:
 
 # One of the standard Adobe CJK fonts every PDF reader has: no font file to ship.
 FONT = "STSong-Light"
+# How reportlab encodes text in it: a reader looks each UTF-16 code up in this CMap to find a
+# glyph of the Adobe-GB1 collection; a code the CMap lacks is drawn as an empty box.
+ENCODING = "UniGB-UCS2-H"
 
 TITLE = "承诺书"
 COPIES_MEMBER = ("第一联 承诺人留存", "第二联 党支部存档", "第三联 公示栏张贴")
@@ -183,9 +189,59 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+@functools.cache
+def _font_codes() -> frozenset[int]:
+    """The characters the font draws: every code its CMap maps to a glyph (CID 0 is "none")."""
+    codes: set[int] = set()
+
+    def walk(table: dict, prefix: int) -> None:
+        for byte, entry in table.items():
+            if isinstance(entry, dict):
+                walk(entry, prefix * 256 + byte)
+            elif entry:
+                codes.add(prefix * 256 + byte)
+
+    walk(CMapDB.get_cmap(ENCODING).code2cid, 0)
+    return frozenset(codes)
+
+
+# Characters people type that the font lacks, and the font's own glyph for them. Above all the
+# middle dot between the parts of a name (买买提·艾力): GB 2312 has it as 「・」.
+LOOKALIKES = {"\u00b7": "\u30fb", "\u2027": "\u30fb", "\u2022": "\u30fb", "\u2219": "\u30fb", "\u22c5": "\u30fb",
+              "\u2e31": "\u30fb", "\uff65": "\u30fb"}
+# What Chinese typesetting prints for a character the font does not have (an emoji, a rare ideograph).
+NO_GLYPH = "\u3013"  # 〓
+
+
+@functools.lru_cache(maxsize=4096)
+def _drawable_character(ch: str) -> str:
+    has = _font_codes()
+    if ord(ch) in has or ch == "\n":
+        return ch
+    if ch in LOOKALIKES:
+        return LOOKALIKES[ch]
+    if ch.isspace():
+        return " "
+    compatible = unicodedata.normalize("NFKC", ch)  # a ligature, a superscript, a circled number beyond ⑳
+    if all(ord(c) in has for c in compatible):
+        return compatible
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf", "Cc", "Sk"):  # joiners, variation selectors, skin tones
+        return ""
+    return NO_GLYPH
+
+
+def drawable(value: str) -> str:
+    """The text with only characters the font draws: each other one becomes the font's
+    look-alike, its compatibility form, nothing when it is invisible (an emoji's joiners and
+    variation selectors), or 〓 — never an empty box."""
+    return "".join(map(_drawable_character, unicodedata.normalize("NFC", value)))
+
+
 def _text(value: str) -> str:
-    """User text as paragraph markup: escaped (a "<" is text, not a tag), line breaks kept."""
-    return escape(value.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br/>")
+    """Text as paragraph markup: in the font's characters, escaped (a "<" is text, not a tag),
+    line breaks kept. Every paragraph of the letter goes through here."""
+    value = drawable(value.replace("\r\n", "\n").replace("\r", "\n"))
+    return escape(value).replace("\n", "<br/>")
 
 
 class _CopyMark(Flowable):
@@ -213,21 +269,21 @@ def _footer(canvas: Canvas, doc: _LetterDocument) -> None:
     canvas.saveState()
     canvas.setFont(FONT, 8)
     canvas.setFillColor(colors.grey)
-    canvas.drawString(PAGE_MARGIN, PAGE_MARGIN / 2, doc.copy_label)
+    canvas.drawString(PAGE_MARGIN, PAGE_MARGIN / 2, drawable(doc.copy_label))
     # An ideographic space, not "·": the standard CJK font (STSong-Light) has no middle dot.
-    canvas.drawRightString(A4[0] - PAGE_MARGIN, PAGE_MARGIN / 2, f"{doc.title}\u3000第{canvas.getPageNumber()}页")
+    canvas.drawRightString(A4[0] - PAGE_MARGIN, PAGE_MARGIN / 2, drawable(f"{doc.title}\u3000第{canvas.getPageNumber()}页"))
     canvas.restoreState()
 
 
 def _items_table(letter: Letter, styles: dict[str, ParagraphStyle]) -> Table:
     cell = styles["cell"]
-    rows: list[list] = [[Paragraph(h, styles["head"]) for h in ITEM_HEADER]]
+    rows: list[list] = [[Paragraph(_text(h), styles["head"]) for h in ITEM_HEADER]]
     for item in letter.items:
         content = _text(item.content)
         if item.shortcoming:
             content = f"存在不足：{_text(item.shortcoming)}<br/>改正承诺：{content}"
         rows.append([
-            Paragraph(str(item.number), styles["head"]),
+            Paragraph(_text(str(item.number)), styles["head"]),
             Paragraph(f"{_text(item.kind)}<br/>{_text(item.area)}", cell),
             Paragraph(content, cell),
             Paragraph(_text(item.measures), cell),
@@ -235,7 +291,7 @@ def _items_table(letter: Letter, styles: dict[str, ParagraphStyle]) -> Table:
             Paragraph(_text(item.expected_effect), cell),
         ])
     if not letter.items:
-        rows.append([Paragraph(BLANK, styles["head"])] + [""] * (len(ITEM_HEADER) - 1))
+        rows.append([Paragraph(_text(BLANK), styles["head"])] + [""] * (len(ITEM_HEADER) - 1))
     # splitInRow: an item longer than a page continues on the next one instead of failing.
     table = Table(rows, colWidths=ITEM_COLUMNS, repeatRows=1, splitInRow=1)
     table.setStyle(TableStyle([
@@ -250,7 +306,7 @@ def _items_table(letter: Letter, styles: dict[str, ParagraphStyle]) -> Table:
 
 def _blank_date(style: ParagraphStyle) -> Table:
     """年 月 日 with room to write between them (paragraphs collapse runs of spaces)."""
-    cells = ["", Paragraph("年", style), "", Paragraph("月", style), "", Paragraph("日", style)]
+    cells = ["", Paragraph(_text("年"), style), "", Paragraph(_text("月"), style), "", Paragraph(_text("日"), style)]
     table = Table([cells], colWidths=(1.6 * cm, 0.7 * cm, 1.0 * cm, 0.7 * cm, 1.0 * cm, 0.7 * cm), hAlign="LEFT")
     table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                                ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
@@ -274,7 +330,7 @@ def _signature_table(letter: Letter, styles: dict[str, ParagraphStyle]) -> Table
 
 def _copy(letter: Letter, label: str, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     body = styles["body"]
-    story: list[Flowable] = [_CopyMark(label), Paragraph(_text(label), styles["copy"]), Paragraph(TITLE, styles["title"])]
+    story: list[Flowable] = [_CopyMark(label), Paragraph(_text(label), styles["copy"]), Paragraph(_text(TITLE), styles["title"])]
     story.append(Paragraph(_text(f"{letter.unit}　{letter.round}"), styles["centre"]))
     if letter.title:
         story.append(Paragraph(_text(letter.title), styles["centre"]))

@@ -6,6 +6,7 @@ next round only, never pledges already under way.
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from django.contrib.postgres.fields import ArrayField
@@ -169,6 +170,13 @@ class Phase(models.TextChoices):
 PHASE_FIELDS = ("mobilise_on", "propose_on", "review_on", "publish_on", "fulfil_on", "evaluate_on", "ends_on")
 
 
+def year_said(text: str, year: int) -> bool:
+    """Does the text name the year, in digits (full-width too) or in Chinese (二〇二六, 二零二六)?"""
+    text = unicodedata.normalize("NFKC", text)
+    in_chinese = ["".join(zero_to_nine[int(d)] for d in str(year)) for zero_to_nine in ("〇一二三四五六七八九", "零一二三四五六七八九")]
+    return any(spelled in text for spelled in [str(year), *in_chinese])
+
+
 class PhaseDates(models.Model):
     """A round's year, theme and phase dates — for a unit's round and for a campaign from above."""
 
@@ -187,6 +195,16 @@ class PhaseDates(models.Model):
 
     def phase_dates(self) -> dict[str, date]:
         return {name: getattr(self, name) for name in PHASE_FIELDS}
+
+    @property
+    def title(self) -> str:
+        """The round as people name it, wherever it is shown (letter, board, messages, ledgers,
+        a county's campaigns): its theme, with the year in front only when the theme does not
+        already say it ("2026年度党员公开承诺", not "2026 2026年度党员公开承诺")."""
+        theme = self.theme.strip()
+        if year_said(theme, self.year):
+            return theme
+        return str(_("%(year)d: %(theme)s") % {"year": self.year, "theme": theme})
 
 
 class Round(PhaseDates, AuditedModel):
@@ -211,16 +229,6 @@ class Round(PhaseDates, AuditedModel):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def title(self) -> str:
-        """The round as people name it, wherever it is shown (letter, board, messages, ledgers):
-        its theme, with the year in front only when the theme does not already say it
-        ("2026年度党员公开承诺", not "2026 2026年度党员公开承诺")."""
-        theme = self.theme.strip()
-        if str(self.year) in theme:
-            return theme
-        return str(_("%(year)d: %(theme)s") % {"year": self.year, "theme": theme})
 
     def phase_on(self, day: date) -> str:
         if day < self.mobilise_on:

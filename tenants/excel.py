@@ -1,11 +1,13 @@
-"""Writing user text into Excel safely: control characters that openpyxl refuses are dropped,
-and text starting with "=" stays text — a spreadsheet must not run what a member typed."""
+"""Tables in Excel that read well and safely: columns sized for their text (a Chinese character
+is two columns wide), a bold frozen header row; control characters that openpyxl refuses are
+dropped, and text starting with "=" stays text — a spreadsheet must not run what a member typed."""
 from __future__ import annotations
 
 import unicodedata
+from datetime import date, datetime
 from typing import Iterable
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -46,3 +48,40 @@ def table_start(sheet, headers: list[str], *, widths: list[int], title: str | No
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         row.append(cell)
     sheet.append(row)
+
+
+# No column grows wider than this (in characters): longer text wraps within its cell.
+WIDEST = 50
+
+
+def _shown(value) -> str:
+    """A value as a spreadsheet shows it (dates in the ISO format the sheets use)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def table_write(sheet, headers: list[str], rows: Iterable[list], *, widths: list[int], title: str | None = None) -> None:
+    """The whole table: each column as wide as its longest value (a Chinese character counts two),
+    at least `widths` and the header, at most WIDEST; text longer than its column wraps. The rows
+    are read once before writing, because a write-only sheet takes its layout first."""
+    rows = [list(row) for row in rows]
+    fitted = []
+    for index, (header, least) in enumerate(zip(headers, widths)):
+        longest = max((display_width(line) for row in rows for line in _shown(row[index]).splitlines()), default=0)
+        fitted.append(max(least, min(longest + 2, WIDEST)))
+    table_start(sheet, headers, widths=fitted, title=title)
+    wrap, top = Alignment(vertical="top", wrap_text=True), Alignment(vertical="top")
+    for row in rows:
+        values = safe_row(sheet, row)
+        texts = [value.value if isinstance(value, Cell) else value for value in values]  # a cell already: text kept as text
+        wrapped = [isinstance(text, str) and ("\n" in text or display_width(text) > width) for text, width in zip(texts, fitted)]
+        if any(wrapped):  # a taller row: its other cells at the top too, beside the start of the text
+            values = [value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value) for value in values]
+            for cell, wraps in zip(values, wrapped):
+                cell.alignment = wrap if wraps else top
+        sheet.append(values)

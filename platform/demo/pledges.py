@@ -859,7 +859,7 @@ class DemoSeeder:
         states = self._item_states("published", texts)
         pledge = pledge_create(
             round=self.round, who=who, subject=Pledge.Subject.ORGANIZATION, organization=organization,
-            title=f"{organization.name}{self.round.year}年度承诺", items=[self._item_data(text, state) for text, state in zip(texts, states)],
+            title=f"{organization.name}公开承诺", items=[self._item_data(text, state) for text, state in zip(texts, states)],
             today=self.propose_day,
         )
         self._drive(_Planned(pledge, who, [who], list(texts), states), "published")

@@ -45,7 +45,7 @@ class Campaign(PhaseDates):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.theme}"
+        return self.title
 
 
 class CampaignLaunch(models.Model):

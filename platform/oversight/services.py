@@ -136,7 +136,7 @@ def campaign_launch_in_unit(*, campaign_id: int) -> CampaignLaunch:
     try:
         with transaction.atomic():
             round = round_open(year=campaign.year, theme=campaign.theme, dates=campaign.phase_dates(), campaign_id=campaign.pk)
-            notify(recipient_ids=admins, title=_("New round from %(from)s: %(theme)s") % {"from": campaign.jurisdiction.name, "theme": campaign.theme},
+            notify(recipient_ids=admins, title=_("New round from %(from)s: %(round)s") % {"from": campaign.jurisdiction.name, "round": campaign.title},
                    body=_("Your unit has its own copy of the round; adjust its dates if needed."), dedupe_key=f"campaign:{campaign.pk}")
             CampaignLaunch.objects.filter(pk=launch.pk).update(
                 status=CampaignLaunch.Status.LAUNCHED, round_id=round.pk, launched_at=timezone.now(), detail="", updated_at=timezone.now())

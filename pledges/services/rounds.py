@@ -91,7 +91,7 @@ def round_open(*, year: int, theme: str, dates: dict[str, date], campaign_id: in
         return Round.objects.get(campaign_id=campaign_id)
     # Mobilise (亮身份): every member with a login hears of the round and when to propose.
     members = Member.objects.filter(status__in=(Member.Status.ACTIVE, Member.Status.MOBILE), user_id__isnull=False)
-    notify(recipient_ids=members.values_list("user_id", flat=True), title=_("New pledge round: %(theme)s") % {"theme": theme},
+    notify(recipient_ids=members.values_list("user_id", flat=True), title=_("New pledge round: %(round)s") % {"round": round.title},
            body=_("Propose your pledge between %(start)s and %(end)s.") % {"start": round.propose_on.isoformat(), "end": (round.publish_on).isoformat()},
            dedupe_key=f"round-open:{round.pk}")
     return round

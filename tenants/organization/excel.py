@@ -9,12 +9,13 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
-from django.utils import translation
 
 from audit.recorder import record_bulk_create
-from tenants.excel import safe_row, table_start
+from tenants.excel import table_write
 
 from .models import Member, Organization
 from .identity import members_identity_link
@@ -24,21 +25,26 @@ MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
-def columns():
-    """(header, field) pairs; the header row is in Chinese, the language of the people filling it."""
-    return [
-        ("姓名", "name"),
-        ("性别", "gender"),
-        ("出生日期", "birth_date"),
-        ("入党日期", "joined_on"),
-        ("手机号", "phone"),
-        ("岗位", "post"),
-        ("层级", "tier"),
-        ("退休或体弱", "is_exempt"),
-        ("党支部", "branch"),
-        ("党小组", "group"),
-        ("状态", "status"),
-    ]
+# The roll's columns: a member's fields, each headed by the field's name (姓名, 性别, …).
+FIELDS = ("name", "gender", "birth_date", "joined_on", "phone", "post", "tier", "is_exempt", "branch", "group", "status")
+WIDTHS = (10, 6, 12, 12, 14, 16, 14, 12, 18, 14, 10)
+# Headers of rolls exported before the headers came from the fields.
+OLD_HEADERS = {"退休或体弱": "is_exempt"}
+
+
+def columns() -> list[tuple[str, str]]:
+    """(header, field) pairs in the active language: Chinese, the language of the people filling
+    the roll in, unless the caller asked for English."""
+    return [(capfirst(str(Member._meta.get_field(name).verbose_name)), name) for name in FIELDS]
+
+
+def _header_fields() -> dict[str, str]:
+    """Every header an import understands, in either language (whoever exported the file), to its field."""
+    known = dict(OLD_HEADERS)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            known.update({header.casefold(): name for header, name in columns()})
+    return known
 
 
 @dataclass
@@ -110,13 +116,16 @@ def members_import(*, content: bytes, unit) -> ImportReport:
     if not rows:
         report.errors.append(RowError(0, "file", _("The file is empty.")))
         raise ImportRejected(report)
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    wanted = columns()
-    missing = [h for h, _f in wanted if h not in header]
+    known = _header_fields()
+    position: dict[str, int] = {}
+    for index, cell in enumerate(rows[0]):
+        name = known.get(str(cell).strip().casefold()) if cell is not None else None
+        if name is not None:
+            position.setdefault(name, index)
+    missing = [header for header, name in columns() if name not in position]
     if missing:
         report.errors.append(RowError(1, "header", _("Missing columns: %(cols)s") % {"cols": "、".join(missing)}))
         raise ImportRejected(report)
-    position = {f: header.index(h) for h, f in wanted}
     data_rows = [(i, r) for i, r in enumerate(rows[1:], start=2) if any(c not in (None, "") for c in r)]
     if len(data_rows) > MAX_IMPORT_ROWS:
         report.errors.append(RowError(0, "file", _("At most %(n)d rows per file.") % {"n": MAX_IMPORT_ROWS}))
@@ -152,7 +161,7 @@ def members_import(*, content: bytes, unit) -> ImportReport:
                 fail(name, _("Enter a date like 1980-05-01."))
         values["is_exempt"] = _bool(cell("is_exempt"))
         if values["is_exempt"] is None:
-            fail("is_exempt", _("Enter 是 or 否."))
+            fail("is_exempt", _("Enter %(yes)s or %(no)s.") % {"yes": _("Yes"), "no": _("No")})
         branch = organizations.get((str(cell("branch")).strip(), Organization.Kind.BRANCH))
         if branch is None:
             fail("branch", _("No branch named “%(value)s”.") % {"value": cell("branch")})
@@ -188,15 +197,16 @@ def members_import(*, content: bytes, unit) -> ImportReport:
 
 
 def members_export(*, members) -> bytes:
+    """The roll in the active language, headers and values alike; the import reads it back in either."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("党员名册")
+    sheet = workbook.create_sheet(_("Member roll"))
+    yes, no = _("Yes"), _("No")
     # No title row: the import reads the header from the first row.
-    table_start(sheet, [h for h, _f in columns()], widths=[10, 6, 12, 12, 14, 16, 14, 10, 18, 14, 10])
-    for m in members:
-        sheet.append(safe_row(sheet, [
-            m.name, m.get_gender_display(), m.birth_date, m.joined_on, m.phone, m.post, m.get_tier_display(),
-            "是" if m.is_exempt else "否", m.branch.name, m.group.name if m.group_id else "", m.get_status_display(),
-        ]))
+    table_write(sheet, [header for header, _name in columns()], (
+        [m.name, m.get_gender_display(), m.birth_date, m.joined_on, m.phone, m.post, m.get_tier_display(),
+         yes if m.is_exempt else no, m.branch.name, m.group.name if m.group_id else "", m.get_status_display()]
+        for m in members
+    ), widths=list(WIDTHS))
     buffer = io.BytesIO()
-    workbook.save(buffer)  # labels are in the active language; the import accepts both
+    workbook.save(buffer)
     return buffer.getvalue()

@@ -7,6 +7,7 @@ from datetime import timedelta
 import redis
 from django.conf import settings
 from django.test import TestCase
+from django.utils import translation
 
 from notifications.models import OutboxMessage
 from oversight.models import Campaign
@@ -173,3 +174,24 @@ def test_a_unit_that_fails_does_not_stop_the_others(world, db, monkeypatch):
     again = _post(county, f"/api/v1/oversight/campaigns/{result['id']}/launch/").json()
     assert _statuses(again) == {"unit-a": "pending", "unit-b": "launched"}
     assert _work_the_county_queue(world) == ["unit-a"]
+
+
+def test_a_campaign_and_the_round_it_opens_name_the_year_once(world, db):
+    """A theme that already says the year is the name as it is; one that does not gets the year in
+    front — the county's list, the unit admins' message and the unit's round alike."""
+    county = api_client_for(world.county_admin_k1)
+    year = TODAY.year + 1
+    said = _post(county, "/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk, theme=f"{year}年度县级统一承诺")).json()["id"]
+    assert _work_the_county_queue(world) == ["unit-a", "unit-b"]
+    plain = _post(api_client_for(world.county_admin_k2), "/api/v1/oversight/campaigns/",
+                  _campaign(world.counties["K2"].pk, theme="县级统一承诺活动")).json()["id"]
+    assert _work_the_county_queue(world) == ["unit-c"]
+    with translation.override("zh-hans"):
+        assert str(Campaign.objects.get(pk=said)) == f"{year}年度县级统一承诺"
+        assert str(Campaign.objects.get(pk=plain)) == f"{year}年度县级统一承诺活动"
+    with unit_run(world["A"].unit):
+        title = OutboxMessage.objects.get(dedupe_key=f"campaign:{said}").payload["title"]
+        assert f"{year}年度县级统一承诺" in title and title.count(str(year)) == 1
+    with unit_run(world["C"].unit):
+        title = OutboxMessage.objects.get(dedupe_key=f"campaign:{plain}").payload["title"]
+        assert f"{year}年度县级统一承诺活动" in title and title.count(str(year)) == 1

@@ -2,6 +2,8 @@
 bulletins — each once per period, however often beat (or a retried worker) runs them."""
 from datetime import date, timedelta
 
+from django.utils import translation
+
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_pending
 from pledges import cadence, services
@@ -76,7 +78,11 @@ def test_quarterly_check_summary_reaches_each_branch_secretary_once(world, db):
         assert cadence.quarterly_summaries_send(round=round, today=day) == 1  # branch 2 has no secretary
         assert cadence.quarterly_summaries_send(round=round, today=day) == 0
         titles = _inbox(A.secretary)
-        assert any(cadence.last_quarter(day).name in t for t in titles)
+        quarter = cadence.last_quarter(day)
+        with translation.override("zh-hans"):
+            label = quarter.label
+        assert label == f"{quarter.start.year}年第{(quarter.start.month + 2) // 3}季度"
+        assert f"A Branch 1：{label}检查" in titles and not any(quarter.name in t for t in titles)  # words, not the code 2026Q4
 
 
 def test_half_year_bulletin_names_who_is_ahead_and_behind(world, db):
@@ -92,6 +98,9 @@ def test_half_year_bulletin_names_who_is_ahead_and_behind(world, db):
         assert bulletin.figures["behind"] == ["A Member"]  # no record in the half year
         assert bulletin.figures["members"][0]["items"] == 3
         assert _inbox(A.member) and _inbox(A.secretary)  # every member of the branch gets it
+        half = cadence.last_half(day)
+        part = "上半年" if half.start.month == 1 else "下半年"
+        assert f"A Branch 1 {half.start.year}年{part}践诺通报" in _inbox(A.member)  # words, not the code 2026H2
 
 
 def test_periods():
@@ -99,6 +108,12 @@ def test_periods():
     assert cadence.last_quarter(date(2026, 8, 1)) == cadence.Period("2026Q2", date(2026, 4, 1), date(2026, 6, 30))
     assert cadence.last_half(date(2026, 7, 1)).name == "2026H1"
     assert cadence.last_half(date(2026, 3, 1)) == cadence.Period("2025H2", date(2025, 7, 1), date(2025, 12, 31))
+    with translation.override("zh-hans"):
+        assert [cadence.last_half(date(2026, 7, 1)).label, cadence.last_half(date(2026, 3, 1)).label] == ["2026年上半年", "2025年下半年"]
+        assert cadence.last_quarter(date(2026, 1, 15)).label == "2025年第4季度"
+    with translation.override("en"):
+        assert cadence.last_quarter(date(2026, 8, 1)).label == "Q2 2026"
+        assert cadence.last_half(date(2026, 7, 1)).label == "first half of 2026"
 
 
 def test_cadence_run_does_everything_due_and_nothing_twice(world, db):

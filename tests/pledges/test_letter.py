@@ -2,16 +2,21 @@
 items with their measures, deadlines and expected effects, and the lines to sign."""
 from __future__ import annotations
 
+import io
 import re
 
 from django.db.models import Prefetch
 from django.utils import timezone, translation
+from pdfminer.pdfdevice import PDFDevice
+from pdfminer.pdffont import PDFCIDFont
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
 
 from pledges import services
-from pledges.letter import BLANK, COPIES_MEMBER, COPIES_ORGANIZATION, FONT, chinese_date, letter_content, pledge_letter_pdf
+from pledges.letter import BLANK, COPIES_MEMBER, COPIES_ORGANIZATION, ENCODING, FONT, chinese_date, drawable, letter_content, pledge_letter_pdf
 from pledges.models import ItemKind, Pledge, PledgeItem
 from pledges.services import rules_of
-from tenants.organization.models import Organization
+from tenants.organization.models import Member, Organization
 from tenants.services import unit_run
 from tests.pledges.support import IN_PROPOSE, IN_REVIEW, item, member_items, published_pledge, round_around_today, who
 
@@ -108,47 +113,80 @@ def test_long_text_and_empty_optional_fields_still_make_a_letter(world, db):
     assert letter.items[0].content.startswith("认真履职<b>&尽责</b>")
 
 
-def _drawn_text(pdf: bytes) -> list[str]:
-    """Every string the letter draws (reportlab writes CID text as UTF-16 in `(…) Tj`, in
-    ASCII85 + Flate streams)."""
-    import base64
-    import zlib
+class _DrawnText(PDFDevice):
+    """Every string a reader draws, with its font's encoding and the glyph (CID) each code resolves to."""
 
-    def unescape(raw: bytes) -> bytes:
-        return re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8) & 0xFF]) if m.group(1)[:1].isdigit()
-                      else {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}.get(m.group(1), m.group(1)), raw, flags=re.S)
+    def __init__(self, resources: PDFResourceManager):
+        super().__init__(resources)
+        self.drawn: list[tuple[str, str, list[int | None]]] = []  # (encoding, text, CID of each code)
 
-    strings = []
-    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
-        stream = stream.strip()
-        if stream.endswith(b"~>"):
-            stream = base64.a85decode(stream[:-2])
-        try:
-            content = zlib.decompress(stream)
-        except zlib.error:
-            continue
-        strings += [unescape(s).decode("utf-16-be") for s in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", content, re.S)]
-    return strings
+    def render_string(self, textstate, seq, ncs, graphicstate) -> None:
+        font = textstate.font
+        for chunk in seq:
+            if not isinstance(chunk, bytes):
+                continue  # a kerning adjustment
+            if not isinstance(font, PDFCIDFont):
+                self.drawn.append((str(font.fontname), chunk.decode("latin-1"), [None] * len(chunk)))
+                continue
+            # reportlab writes UTF-16 codes; a reader looks each one up in the font's CMap.
+            units = [chunk[i:i + 2] for i in range(0, len(chunk), 2)]
+            cids = [next(iter(font.decode(unit)), 0) for unit in units]
+            self.drawn.append((font.cmap.attrs["CMapName"], chunk.decode("utf-16-be", errors="replace"), cids))
 
 
-def _in_every_gb_font(ch: str) -> bool:
-    """Characters the standard Chinese font (STSong-Light, GB) draws in every viewer: ASCII,
-    CJK ideographs, CJK punctuation and full-width forms."""
-    code = ord(ch)
-    return 0x20 <= code < 0x7F or 0x4E00 <= code <= 0x9FFF or 0x3000 <= code <= 0x303F or 0xFF01 <= code <= 0xFF5E
+def drawn_text(pdf: bytes) -> list[tuple[str, str, list[int | None]]]:
+    resources = PDFResourceManager()
+    device = _DrawnText(resources)
+    interpreter = PDFPageInterpreter(resources, device)
+    for page in PDFPage.get_pages(io.BytesIO(pdf)):
+        interpreter.process_page(page)
+    return device.drawn
+
+
+def _letter_pdf_of(unit_world, *, name: str, items: list[dict]) -> bytes:
+    with unit_run(unit_world.unit):
+        Member.objects.filter(user=unit_world.member).update(name=name)
+        pledge = published_pledge(unit_world, round_around_today(theme="亮身份 作表率"), items=items)
+        return pledge_letter_pdf(pledge=pledge, unit=unit_world.unit)
 
 
 def test_every_character_the_letter_draws_is_one_the_chinese_font_has(world, db):
+    """STSong-Light is not embedded: a reader draws each code through the font's CMap, and a code
+    it lacks is an empty box. What people type includes such codes: the middle dot of a name like
+    买买提·艾力, bullets, no-break spaces, emoji."""
     items = member_items(main=2, corrections=1)
-    for data, content in zip(items, ("每月走访联系户", "带头学习党章", "主动听取意见")):
+    for data, content in zip(items, ("每月走访联系户 • 每户登记", "带头学习党章\u00a0党规", "主动听取意见👍🏽")):
         data["content"] = content
     items[1]["expected_effect"] = ""  # an empty field draws the blank mark
-    with unit_run(world["A"].unit):
-        pledge = published_pledge(world["A"], round_around_today(theme="亮身份 作表率"), items=items)
-        drawn = _drawn_text(pledge_letter_pdf(pledge=pledge, unit=world["A"].unit))
-    assert any("第1页" in line for line in drawn)  # the footer is among what was read
-    missing = sorted({ch for line in drawn for ch in line if not _in_every_gb_font(ch)})
+    drawn = drawn_text(_letter_pdf_of(world["A"], name="买买提·艾力", items=items))
+
+    assert drawn and {encoding for encoding, _text, _cids in drawn} == {ENCODING}  # all in the Chinese font
+    text = "".join(line for _font, line, _cids in drawn)
+    assert "第1页" in text and "承诺书" in text  # the footer and the title are among what was read
+    missing = sorted({ch for _font, line, cids in drawn for ch, cid in zip(line, cids) if not cid})
     assert not missing, missing
+    # What the member typed still reads as they meant it, in the font's own characters.
+    assert "买买提・艾力" in text and "每月走访联系户 ・ 每户登记" in text and "带头学习党章 党规" in text
+    assert "主动听取意见〓" in text  # a character the font cannot draw shows as 〓 (never an empty box)
+
+
+def test_the_font_check_sees_a_glyph_the_font_lacks():
+    """The check above can fail: a middle dot drawn as it is resolves to no glyph."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from pledges.letter import _font
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    canvas.setFont(_font(), 12)
+    canvas.drawString(72, 72, "买买提·艾力")
+    canvas.save()
+    [(font, line, cids)] = drawn_text(buffer.getvalue())
+    assert line == "买买提·艾力" and [ch for ch, cid in zip(line, cids) if not cid] == ["·"]
+
+
+def test_text_the_font_has_is_drawn_as_typed():
+    assert drawable("张三，《党章》“学习”（第1章）—— 100%") == "张三，《党章》“学习”（第1章）—— 100%"
 
 
 def test_the_letter_names_the_year_once_whatever_the_round_is_called(world, db):

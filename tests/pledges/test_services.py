@@ -380,6 +380,21 @@ def test_the_same_campaign_opens_one_round_however_often_it_arrives(world, db):
         assert first.pk == again.pk
 
 
+def test_members_hear_of_a_new_round_by_its_name_with_the_year_once(world, db):
+    from django.utils import translation
+
+    from notifications.models import OutboxMessage
+
+    from .support import round_dates
+
+    with unit_run(world["A"].unit), translation.override("zh-hans"):
+        plain = services.round_open(year=TODAY.year, theme="亮身份 作表率", dates=round_dates())
+        said = services.round_open(year=TODAY.year, theme=f"{TODAY.year}年度党员公开承诺", dates=round_dates())
+        titles = [OutboxMessage.objects.get(dedupe_key=f"round-open:{r.pk}").payload["title"] for r in (plain, said)]
+    assert f"{TODAY.year}年度亮身份 作表率" in titles[0] and f"{TODAY.year}年度党员公开承诺" in titles[1]
+    assert [title.count(str(TODAY.year)) for title in titles] == [1, 1]
+
+
 def test_sending_back_a_late_item_makes_it_overdue_with_history(world, db):
     A = world["A"]
     with unit_run(A.unit):
