@@ -11,7 +11,6 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
 from tenants.organization.models import Member
 from tenants.admin_sites import ReadOnlyUnitInline, ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_admin_site
 
@@ -198,17 +197,39 @@ class RoundAdmin(UnitModelAdmin):
 
 class ItemInline(ReadOnlyUnitInline):
     model = PledgeItem
-    fields = ["position", "content", "area", "kind", "measures", "deadline", "state", "review_comment", "record_count", "closed_at", "closed_by"]
+    fields = ["number", "content", "area", "kind", "measures", "deadline", "state", "review_comment", "record_count", "closed_at", "verifier"]
     readonly_fields = fields
     ordering = ["position", "id"]
+
+    def get_queryset(self, request):
+        return selectors.items_named(super().get_queryset(request).select_related("closed_by"))
+
+    @admin.display(description=gettext_lazy("No."))
+    def number(self, item):
+        return item.position + 1  # stored from 0
+
+    @admin.display(description=gettext_lazy("verified by"))
+    def verifier(self, item):
+        return item.verifier_named or "—"
 
 
 class EventInline(ReadOnlyUnitInline):
     model = PledgeEvent
     verbose_name_plural = gettext_lazy("history")
-    fields = ["created_at", "action", "actor", "item", "comment"]
+    fields = ["created_at", "action", "actor_shown", "item_shown", "comment"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
+
+    def get_queryset(self, request):
+        return selectors.events_named(super().get_queryset(request).select_related("item"))
+
+    @admin.display(description=gettext_lazy("by"))
+    def actor_shown(self, event):
+        return event.actor_named or _("the system")
+
+    @admin.display(description=gettext_lazy("item"))
+    def item_shown(self, event):
+        return event.item.content if event.item_id else "—"
 
 
 @admin.register(Pledge, site=unit_admin_site)
@@ -220,7 +241,7 @@ class PledgeAdmin(ReadOnlyUnitModelAdmin):
     inlines = [ItemInline, EventInline]
     fields = [
         "round", "subject", "member", "organization", "co_members", "co_organizations", "title", "state",
-        "reviewer_organization", "reviewed_by", "review_checklist", "submitted_at", "approved_at", "published_at",
+        "reviewer_organization", "reviewer", "review_checklist", "submitted_at", "approved_at", "published_at",
         "created_by", "created_at", "updated_at",
     ]
     readonly_fields = fields
@@ -233,12 +254,13 @@ class PledgeAdmin(ReadOnlyUnitModelAdmin):
             return "—"
         return format_html_join("", "<div>✓ {}</div>", ((point,) for point in points))
 
+    @admin.display(description=gettext_lazy("reviewer"))
+    def reviewer(self, pledge):
+        return selectors.reviewer_name(pledge=pledge) or "—"
+
     @admin.display(description=gettext_lazy("created by"))
     def created_by(self, pledge):
-        if pledge.created_by_user_id is None:
-            return "—"
-        user = User.objects.filter(pk=pledge.created_by_user_id).only("full_name", "username").first()
-        return (user.full_name or user.username) if user else "—"
+        return selectors.account_name(user_id=pledge.created_by_user_id) or "—"
 
 
 @admin.register(PledgeItem, site=unit_admin_site)

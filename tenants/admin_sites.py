@@ -119,6 +119,7 @@ class ReadOnlyUnitInline(admin.TabularInline):
     may see the console: Django's inlines ask for global model permissions, which unit roles
     are not, and would hide themselves."""
 
+    template = "tenants/readonly_inline.html"
     extra = 0
     can_delete = False
 
