@@ -52,6 +52,32 @@ def test_the_audit_trail_names_record_kinds_in_chinese(world, db):
     assert "承诺事项" in page and "pledges.PledgeItem" not in _text(page)
 
 
+def test_an_audit_entry_reads_as_the_fields_that_changed_by_their_names(world, db):
+    from audit.models import AuditEntry
+
+    A = world["A"]
+    member_id = A.member_ids[1]
+    assert api_client_for(A.admin).patch(unit_url(A, f"members/{member_id}/"), {"post": "组织委员", "is_exempt": True}, format="json").status_code == 200
+    with unit_run(A.unit):
+        entry = AuditEntry.objects.filter(model="organization.Member", object_id=str(member_id)).latest("id")
+    page = console_client(A.admin).get(f"/u/unit-a/admin/audit/auditentry/{entry.pk}/change/").content.decode()
+    text = _text(page)
+    assert "党员" in text and "organization.Member" not in text  # the record kind, in Chinese
+    assert "岗位 Clerk 组织委员" in text and "离退休或体弱 否 是" in text  # field, before, after
+    assert '{"' not in page and "is_exempt" not in text
+
+
+def test_a_records_history_button_opens_its_audit_trail(world, db):
+    A = world["A"]
+    browser = console_client(A.admin)
+    member_id = A.member_ids[1]
+    opened = browser.get(f"/u/unit-a/admin/organization/member/{member_id}/history/")
+    assert opened.status_code == 302
+    assert opened["Location"] == f"/u/unit-a/admin/audit/auditentry/?model=organization.Member&object_id={member_id}"
+    trail = _text(browser.get(opened["Location"]).content.decode())
+    assert "A Member" in trail and "A Secretary" not in trail  # this member's entries, no one else's
+
+
 def test_a_county_admins_unit_filter_offers_only_their_counties(world, db):
     page = console_client(world.county_admin_k1).get("/admin/tenants/unit/").content.decode()
     assert "County K1" in page and "County K2" not in page
