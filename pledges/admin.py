@@ -45,6 +45,10 @@ class LinesField(forms.CharField):
             raise ValidationError(_("Each line holds at most %(n)d characters: %(line)s") % {"n": self.longest, "line": too_long[0][:30] + "…"})
 
 
+def _file_type(name: str) -> str:
+    return name.upper() if name != "webp" else "WebP"
+
+
 def _template_field(tier: str) -> str:
     return f"common_{tier}"
 
@@ -58,7 +62,7 @@ class RulesForm(forms.ModelForm):
     kinds = forms.MultipleChoiceField(label=gettext_lazy("kinds in use"), choices=ItemKind.choices, widget=forms.CheckboxSelectMultiple)
     attachment_types = forms.MultipleChoiceField(
         label=gettext_lazy("attachment types"), widget=forms.CheckboxSelectMultiple,
-        choices=[(name, name.upper() if name != "webp" else "WebP") for name in ATTACHMENT_SIGNATURES],
+        choices=[(name, _file_type(name)) for name in ATTACHMENT_SIGNATURES],
     )
     review_checklist = LinesField(label=gettext_lazy("review checklist"), longest=100,
                                   help_text=gettext_lazy("One point per line; a reviewer confirms each before approving."))
@@ -131,7 +135,7 @@ class RulesAdmin(UnitModelAdmin):
     def get_fields(self, request, obj=None):
         if self.has_change_permission(request, obj):
             return super().get_fields(request, obj)
-        shown = {"areas": "areas_shown", "kinds": "kinds_shown", "review_checklist": "checklist_shown", "attachment_types": "attachment_types"}
+        shown = {"areas": "areas_shown", "kinds": "kinds_shown", "review_checklist": "checklist_shown", "attachment_types": "file_types_shown"}
         names = [f.name for f in PledgeRules._meta.concrete_fields if f.name not in ("id", "common_templates", "updated_at")]
         return [shown.get(name, name) for name in names] + ["templates_shown"]
 
@@ -145,6 +149,10 @@ class RulesAdmin(UnitModelAdmin):
     @admin.display(description=gettext_lazy("kinds in use"))
     def kinds_shown(self, rules):
         return "、".join(str(ItemKind(k).label) for k in rules.kinds if k in ItemKind.values)
+
+    @admin.display(description=gettext_lazy("attachment types"))
+    def file_types_shown(self, rules):
+        return "、".join(_file_type(name) for name in rules.attachment_types)
 
     @admin.display(description=gettext_lazy("review checklist"))
     def checklist_shown(self, rules):

@@ -99,6 +99,18 @@ class MemberAdmin(UnitModelAdmin):
     list_display = ["name", "gender", "branch", "post", "tier", "status", "is_exempt", "phone", "login_state"]
     actions = ["send_activation_sms", "print_activation_letters", "unlock_logins"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Offer only what a member can belong to (check_member refuses the rest): a branch, and a
+        # party group named with its branch (groups of different branches share names).
+        if db_field.name == "branch":
+            kwargs["queryset"] = Organization.objects.filter(kind=Organization.Kind.BRANCH).order_by("sort_order", "name")
+        elif db_field.name == "group":
+            kwargs["queryset"] = Organization.objects.filter(kind=Organization.Kind.GROUP).select_related("parent").order_by("parent__sort_order", "parent__name", "sort_order", "name")
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "group":
+            field.label_from_instance = lambda group: f"{group.parent.name} · {group.name}"
+        return field
+
     def lookup_allowed(self, lookup, value, request=None):
         # Which identity a member is linked to (or whether) must not be probed with ?user=… filters.
         if lookup.split("__")[0] in ("user", "login_activated_at"):
@@ -109,7 +121,7 @@ class MemberAdmin(UnitModelAdmin):
         # The bulk "delete selected" goes through the same service as one deletion (roles, pending links).
         for member in queryset:
             self.delete_model(request, member)
-    list_filter = ["status", "tier", "gender", "is_exempt", "branch"]
+    list_filter = ["status", "tier", "gender", "is_exempt", ("branch", admin.RelatedOnlyFieldListFilter)]  # branches, not every organisation
     search_fields = ["name", "phone", "post"]
     list_select_related = ["branch"]
     list_per_page = 50

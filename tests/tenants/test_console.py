@@ -52,6 +52,28 @@ def test_the_audit_trail_names_record_kinds_in_chinese(world, db):
     assert "承诺事项" in page and "pledges.PledgeItem" not in _text(page)
 
 
+def test_a_member_is_placed_in_a_branch_and_a_group_of_it_not_any_organisation(world, db):
+    browser = console_client(world["A"].admin)
+    form = browser.get("/u/unit-a/admin/organization/member/add/").content.decode()
+
+    def options(select: str) -> list[str]:
+        block = form.split(f'name="{select}"', 1)[1].split("</select>", 1)[0]
+        return [o for o in re.findall(r"<option[^>]*>([^<]*)</option>", block) if o != "---------"]
+
+    assert options("branch") == ["A Branch 1", "A Branch 2"]  # not the committee, not the group
+    assert options("group") == ["A Branch 1 · A Group 1"]  # a group named with its branch
+    listing = _text(browser.get("/u/unit-a/admin/organization/member/").content.decode())
+    branch_filter = listing.split("以 党支部", 1)[1]
+    assert "A Branch 1" in branch_filter and "A Committee" not in branch_filter and "A Group 1" not in branch_filter
+
+
+def test_the_unit_pages_say_what_a_slug_is_without_eating_it_as_a_tag(world, db):
+    browser = console_client(world.operator)
+    for url in ("/admin/tenants/unit/add/", f"/admin/tenants/unit/{world['A'].unit.pk}/change/"):
+        text = _text(browser.get(url).content.decode())
+        assert "/u/hongxing/" in text and "/u//" not in text, url
+
+
 def test_an_audit_entry_reads_as_the_fields_that_changed_by_their_names(world, db):
     from audit.models import AuditEntry
 
@@ -162,6 +184,7 @@ def test_a_county_viewer_reads_the_rules_as_words(world, db):
     text = _text(page)
     assert "学习、工作" in text and "农村党员" in text
     assert "study" not in text and "Common rural member" not in text and 'name="areas"' not in page  # read, not a form
+    assert "JPEG、PNG" in text and "jpeg" not in text  # file types as people write them
 
 
 def test_the_platform_console_names_third_party_sections_in_chinese(world, db):
