@@ -42,6 +42,12 @@ def test_the_organisation_list_shows_the_tree(world, db):
     assert "└ A Group Z" in text  # indented under its branch
 
 
+def test_the_console_greets_its_admin_by_name(world, db):
+    User.objects.filter(pk=world["A"].admin.pk).update(full_name="甲镇管理员")
+    text = _text(console_client(world["A"].admin).get("/u/unit-a/admin/").content.decode())
+    assert "甲镇管理员" in text and "admin-a" not in text
+
+
 def test_the_member_list_says_name_as_people_do(world, db):
     text = _text(console_client(world["A"].admin).get("/u/unit-a/admin/organization/member/").content.decode())
     assert "姓名" in text and "名称" not in text.split("A Secretary")[0]
