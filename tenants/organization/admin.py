@@ -29,6 +29,17 @@ class OrganizationForm(forms.ModelForm):
         return data
 
 
+def _in_tree_order(organizations):
+    """Organisations annotated with their place in the tree (`tree_position`) and depth (`tree_depth`)."""
+    order = selectors.organization_tree_order()
+    if not order:
+        return organizations.annotate(tree_position=Value(0), tree_depth=Value(0))
+    return organizations.annotate(
+        tree_position=Case(*[When(pk=pk, then=position) for position, (pk, _depth) in enumerate(order)], default=len(order)),
+        tree_depth=Case(*[When(pk=pk, then=depth) for pk, depth in order], default=0),
+    )
+
+
 class TreeChangeList(ChangeList):
     """The organisation list in the order of the tree (OrganizationAdmin.get_queryset's
     annotation); a column the reader sorts by still wins."""
@@ -49,11 +60,16 @@ class OrganizationAdmin(UnitModelAdmin):
 
     def get_queryset(self, request):
         # The tree as it hangs (党委 → 党总支 → 党支部 → 党小组), each level in its own order.
-        order = selectors.organization_tree_order()
-        return super().get_queryset(request).annotate(
-            tree_position=Case(*[When(pk=pk, then=position) for position, (pk, _depth) in enumerate(order)], default=len(order)),
-            tree_depth=Case(*[When(pk=pk, then=depth) for pk, depth in order], default=0),
-        ) if order else super().get_queryset(request).annotate(tree_position=Value(0), tree_depth=Value(0))
+        return _in_tree_order(super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The parent is chosen from the tree as it hangs, indented; a party group has no children.
+        if db_field.name == "parent":
+            kwargs["queryset"] = _in_tree_order(Organization.objects.exclude(kind=Organization.Kind.GROUP)).order_by("tree_position", "id")
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "parent":
+            field.label_from_instance = lambda organization: "\u3000" * organization.tree_depth + organization.name
+        return field
 
     def get_changelist(self, request, **kwargs):
         return TreeChangeList

@@ -48,6 +48,13 @@ def test_the_console_greets_its_admin_by_name(world, db):
     assert "甲镇管理员" in text and "admin-a" not in text
 
 
+def test_an_organisations_parent_is_chosen_from_the_tree(world, db):
+    form = console_client(world["A"].admin).get("/u/unit-a/admin/organization/organization/add/").content.decode()
+    block = form.split('name="parent"', 1)[1].split("</select>", 1)[0]
+    options = [o for o in re.findall(r"<option[^>]*>([^<]*)</option>", block) if o != "---------"]
+    assert options == ["A Committee", "\u3000A Branch 1", "\u3000A Branch 2"]  # indented by depth; a group is no parent
+
+
 def test_the_member_list_says_name_as_people_do(world, db):
     text = _text(console_client(world["A"].admin).get("/u/unit-a/admin/organization/member/").content.decode())
     assert "姓名" in text and "名称" not in text.split("A Secretary")[0]
