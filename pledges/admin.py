@@ -4,6 +4,7 @@ the state machine apply to every caller alike)."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -15,6 +16,7 @@ from tenants.organization.models import Member
 from tenants.admin_sites import ReadOnlyUnitInline, ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_admin_site
 
 from . import selectors, services
+from .api.serializers import attachment_address
 from .attachments import ATTACHMENT_SIGNATURES
 from .models import PHASE_FIELDS, Area, Bulletin, ItemKind, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
 
@@ -271,12 +273,47 @@ class PledgeAdmin(ReadOnlyUnitModelAdmin):
         return selectors.account_name(user_id=pledge.created_by_user_id) or "—"
 
 
+def _files(attachments) -> str:
+    """Links to photos and documents, served where the API serves them (to whoever may read them)."""
+    return format_html_join("、", '<a href="{}" target="_blank">{}</a>', (
+        (attachment_address(connection.tenant.slug, attachment.pk), attachment.name) for attachment in attachments
+    )) or "—"
+
+
+class RecordInline(ReadOnlyUnitInline):
+    model = ProgressRecord
+    fields = ["recorded_on", "author", "text", "files"]
+    readonly_fields = fields
+    ordering = ["recorded_on", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author").prefetch_related("attachments")
+
+    @admin.display(description=gettext_lazy("attachments"))
+    def files(self, record):
+        return _files(record.attachments.all())
+
+
 @admin.register(PledgeItem, site=unit_admin_site)
 class PledgeItemAdmin(ReadOnlyUnitModelAdmin):
     list_display = ["content", "pledge", "kind", "area", "deadline", "state", "record_count", "last_record_on"]
     list_filter = ["state", "kind", "area", "pledge__round"]
     search_fields = ["content", "pledge__member__name"]
     list_select_related = ["pledge__round", "pledge__member", "pledge__organization"]
+    fields = ["pledge", "number", "content", "area", "kind", "measures", "deadline", "expected_effect", "shortcoming", "state",
+              "review_comment", "rectify_by", "record_count", "last_record_on", "closed_at", "verifier", "close_evidence", "close_files"]
+    readonly_fields = fields
+    inlines = [RecordInline]
+
+    def get_queryset(self, request):
+        return selectors.items_named(super().get_queryset(request))
+
+    number = ItemInline.number
+    verifier = ItemInline.verifier
+
+    @admin.display(description=gettext_lazy("close-out evidence files"))
+    def close_files(self, item):
+        return _files(item.close_attachments.all())
 
 
 @admin.register(ProgressRecord, site=unit_admin_site)

@@ -5,6 +5,7 @@ from pledges.models import PledgeRules, Round
 from tenants.services import unit_run
 
 from .support import TODAY, round_dates
+from .support import stored_files_removed  # noqa: F401 (a fixture)
 from tests.conftest import console_client
 
 
@@ -161,3 +162,21 @@ def test_an_item_fallen_overdue_is_marked_by_the_system_in_the_history(world, db
         event_record(item.pledge, PledgeEvent.Action.OVERDUE, None, item=item)  # as the nightly check records it
     history = _rows(_console(A.admin).get(f"/u/unit-a/admin/pledges/pledge/{A.pledge_id}/change/").content.decode(), "events")
     assert history[-1].split(" | ")[1:4] == ["逾期", "系统", item.content]
+
+
+def test_an_items_page_shows_its_progress_records_with_their_files(world, db, stored_files_removed):
+    from tests.pledges.test_attachments import photo_bytes
+
+    from .support import attachment_on_record
+
+    A = world["A"]
+    with unit_run(A.unit):
+        photo = attachment_on_record(A, content=photo_bytes(), name="走访照片.jpg", content_type="image/jpeg")
+    browser = _console(A.admin)
+    page = browser.get(f"/u/unit-a/admin/pledges/pledgeitem/{A.item_id}/change/").content.decode()
+    records = _rows(page, "records")
+    assert records and records[-1].split(" | ")[1:] == ["A Member", "附件", "走访照片.jpg"]
+    link = f'/api/v1/u/unit-a/attachments/{photo.pk}/'
+    assert f'href="{link}"' in page
+    served = browser.get(link)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"  # the console's session opens it
