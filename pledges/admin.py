@@ -78,6 +78,9 @@ class RulesForm(forms.ModelForm):
         templates = self.instance.common_templates or {}
         for tier in Member.Tier.values:
             self.initial.setdefault(_template_field(tier), templates.get(tier, []))
+        for name, field in self.fields.items():
+            if isinstance(field, LinesField):  # every line in sight, and room for one more
+                field.widget = forms.Textarea(attrs={**field.widget.attrs, "rows": max(3, len(self.initial.get(name) or []) + 1)})
 
     def common_templates(self) -> dict[str, list[str]]:
         return {tier: self.cleaned_data.get(_template_field(tier)) or [] for tier in Member.Tier.values}
