@@ -204,3 +204,10 @@ def test_the_platform_console_names_third_party_sections_in_chinese(world, db):
     text = _text(console_client(world.operator).get("/admin/").content.decode())
     assert "两步验证" in text and "登录尝试" in text
     assert "Axes" not in text and "TOTP" not in text and "Access attempts" not in text
+
+
+def test_the_sign_in_page_names_each_language_in_itself(client, db):
+    """Someone who reads only English finds "English" in the switcher, not 英语."""
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', page)
+    assert options == [("zh-hans", "简体中文"), ("en", "English")]
