@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -328,5 +328,33 @@ class ProgressRecordAdmin(ReadOnlyUnitModelAdmin):
 
 @admin.register(Bulletin, site=unit_admin_site)
 class BulletinAdmin(ReadOnlyUnitModelAdmin):
-    list_display = ["period", "organization", "round", "created_at"]
+    list_display = ["period_shown", "organization", "round", "created_at"]
     list_select_related = ["organization", "round"]
+    fields = ["round", "organization", "period_shown", "ahead", "behind", "members", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("period"), ordering="period")
+    def period_shown(self, bulletin):
+        year, half = bulletin.period[:4], bulletin.period[4:]  # e.g. 2026H1
+        return {"H1": _("first half of %(year)s"), "H2": _("second half of %(year)s")}.get(half, "%(year)s") % {"year": year} if half else bulletin.period
+
+    @admin.display(description=gettext_lazy("ahead"))
+    def ahead(self, bulletin):
+        return "、".join(bulletin.figures.get("ahead") or []) or "—"
+
+    @admin.display(description=gettext_lazy("behind"))
+    def behind(self, bulletin):
+        return "、".join(bulletin.figures.get("behind") or []) or "—"
+
+    @admin.display(description=gettext_lazy("members' figures"))
+    def members(self, bulletin):
+        rows = bulletin.figures.get("members") or []
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("member"), _("items"), _("closed out"), _("overdue"), _("progress records"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (row.get("name", ""), row.get("items", 0), row.get("closed", 0), row.get("overdue", 0), row.get("records", 0)) for row in rows
+            )),
+        )

@@ -180,3 +180,20 @@ def test_an_items_page_shows_its_progress_records_with_their_files(world, db, st
     assert f'href="{link}"' in page
     served = browser.get(link)
     assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"  # the console's session opens it
+
+
+def test_a_half_year_bulletin_reads_as_a_table_not_json(world, db):
+    from datetime import date
+
+    from pledges.cadence import half_year_bulletins_publish
+    from pledges.models import Bulletin
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = Round.objects.get(pk=A.round_id)
+        assert half_year_bulletins_publish(round=round, today=date(round.year + 1, 1, 5)) >= 1  # the second half just ended
+        bulletin = Bulletin.objects.get(organization_id=A.branch_id)
+    page = _console(A.admin).get(f"/u/unit-a/admin/pledges/bulletin/{bulletin.pk}/change/").content.decode()
+    assert f"{round.year}年下半年" in page
+    assert '{"' not in page and "member_id" not in page
+    assert "<td>A Member</td><td>3</td>" in page  # the member's row: three items
