@@ -25,13 +25,22 @@ def record_kind(label: str) -> str:
         return label
 
 
+# Audited events that are not a field's change (audit.recorder.record_event: an activation code
+# issued, a login unlocked) note what happened under these keys and values.
+EVENT_NOTES = {
+    "activation": _("activation code"), "expires_at": _("expires at"), "login": _("login"),
+    "sms": _("sent by SMS"), "handover": _("handed over in person"), "unlocked": _("unlocked"),
+}
+
+
 def _shown(field, value) -> str:
     """A stored value as the record's page would show it: a choice by its label, a link to
     another record by that record's name, yes/no, lists one after another."""
     if value is None or value == "":
         return "—"
-    if field is None:
-        return str(value)
+    if field is None:  # an event's own note (EVENT_NOTES)
+        moment = parse_datetime(value) if isinstance(value, str) else None
+        return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment and moment.tzinfo else str(EVENT_NOTES.get(value, value))
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if field.is_relation:
@@ -61,7 +70,7 @@ def change_rows(entry: AuditEntry) -> list[tuple[str, str, str]]:
         if name == "id" or (before and after and before.get(name) == after.get(name)):
             continue
         field = fields.get(name)
-        label = str(field.verbose_name) if field is not None else name
+        label = str(field.verbose_name) if field is not None else str(EVENT_NOTES.get(name, name))
         rows.append((label, _shown(field, before.get(name)) if before else "", _shown(field, after.get(name)) if after else ""))
     return rows
 

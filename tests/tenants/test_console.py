@@ -102,6 +102,22 @@ def test_an_audit_entry_reads_as_the_fields_that_changed_by_their_names(world, d
     assert '{"' not in page and "is_exempt" not in text
 
 
+def test_an_audited_event_reads_in_chinese_too(world, db):
+    from audit.models import AuditEntry
+    from tenants.organization import identity
+
+    A = world["A"]
+    with unit_run(A.unit):
+        member = Member.objects.get(pk=A.member_ids[1])
+        identity.member_activation_issue(member=member, unit=A.unit, method="handover", by=A.admin)
+        identity.member_unlock(member=member)
+        issued, unlocked = AuditEntry.objects.filter(model="organization.Member", object_id=str(member.pk)).order_by("-id")[:2][::-1]
+    browser = console_client(A.admin)
+    issued_text = _text(browser.get(f"/u/unit-a/admin/audit/auditentry/{issued.pk}/change/").content.decode())
+    assert "激活码 当面交付" in issued_text and "过期时间 " in issued_text and "handover" not in issued_text and "expires_at" not in issued_text
+    assert "登录账号 已解锁" in _text(browser.get(f"/u/unit-a/admin/audit/auditentry/{unlocked.pk}/change/").content.decode())
+
+
 def test_a_records_history_button_opens_its_audit_trail(world, db):
     A = world["A"]
     browser = console_client(A.admin)
