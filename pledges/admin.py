@@ -212,6 +212,7 @@ class ItemInline(ReadOnlyUnitInline):
     model = PledgeItem
     fields = ["number", "content", "area", "kind", "measures", "deadline", "state", "review_comment", "record_count", "closed_at", "verifier"]
     readonly_fields = fields
+    short_fields = ("number", "area", "kind", "deadline", "state", "record_count", "verifier")
     ordering = ["position", "id"]
 
     def get_queryset(self, request):
@@ -231,6 +232,7 @@ class EventInline(ReadOnlyUnitInline):
     verbose_name_plural = gettext_lazy("history")
     fields = ["created_at", "action", "actor_shown", "item_shown", "comment"]
     readonly_fields = fields
+    short_fields = ("created_at", "action", "actor_shown")
     ordering = ["created_at", "id"]
 
     def get_queryset(self, request):
@@ -287,6 +289,7 @@ class RecordInline(ReadOnlyUnitInline):
     model = ProgressRecord
     fields = ["recorded_on", "author", "text", "files"]
     readonly_fields = fields
+    short_fields = ("recorded_on", "author")
     ordering = ["recorded_on", "id"]
 
     def get_queryset(self, request):

@@ -133,6 +133,7 @@ class ReadOnlyUnitInline(admin.TabularInline):
     are not, and would hide themselves."""
 
     template = "tenants/readonly_inline.html"
+    short_fields: tuple[str, ...] = ()  # columns kept on one line (a state, a date), so long texts take the wrapping
     extra = 0
     can_delete = False
 
