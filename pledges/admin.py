@@ -4,18 +4,19 @@ the state machine apply to every caller alike)."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
 from tenants.organization.models import Member
 from tenants.admin_sites import ReadOnlyUnitInline, ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_admin_site
 
 from . import selectors, services
+from .api.serializers import attachment_address
 from .attachments import ATTACHMENT_SIGNATURES
 from .models import PHASE_FIELDS, Area, Bulletin, ItemKind, Pledge, PledgeEvent, PledgeItem, PledgeRules, ProgressRecord, Round
 
@@ -46,6 +47,10 @@ class LinesField(forms.CharField):
             raise ValidationError(_("Each line holds at most %(n)d characters: %(line)s") % {"n": self.longest, "line": too_long[0][:30] + "…"})
 
 
+def _file_type(name: str) -> str:
+    return name.upper() if name != "webp" else "WebP"
+
+
 def _template_field(tier: str) -> str:
     return f"common_{tier}"
 
@@ -59,7 +64,7 @@ class RulesForm(forms.ModelForm):
     kinds = forms.MultipleChoiceField(label=gettext_lazy("kinds in use"), choices=ItemKind.choices, widget=forms.CheckboxSelectMultiple)
     attachment_types = forms.MultipleChoiceField(
         label=gettext_lazy("attachment types"), widget=forms.CheckboxSelectMultiple,
-        choices=[(name, name.upper() if name != "webp" else "WebP") for name in ATTACHMENT_SIGNATURES],
+        choices=[(name, _file_type(name)) for name in ATTACHMENT_SIGNATURES],
     )
     review_checklist = LinesField(label=gettext_lazy("review checklist"), longest=100,
                                   help_text=gettext_lazy("One point per line; a reviewer confirms each before approving."))
@@ -73,6 +78,9 @@ class RulesForm(forms.ModelForm):
         templates = self.instance.common_templates or {}
         for tier in Member.Tier.values:
             self.initial.setdefault(_template_field(tier), templates.get(tier, []))
+        for name, field in self.fields.items():
+            if isinstance(field, LinesField):  # every line in sight, and room for one more
+                field.widget = forms.Textarea(attrs={**field.widget.attrs, "rows": max(3, len(self.initial.get(name) or []) + 1)})
 
     def common_templates(self) -> dict[str, list[str]]:
         return {tier: self.cleaned_data.get(_template_field(tier)) or [] for tier in Member.Tier.values}
@@ -132,7 +140,7 @@ class RulesAdmin(UnitModelAdmin):
     def get_fields(self, request, obj=None):
         if self.has_change_permission(request, obj):
             return super().get_fields(request, obj)
-        shown = {"areas": "areas_shown", "kinds": "kinds_shown", "review_checklist": "checklist_shown", "attachment_types": "attachment_types"}
+        shown = {"areas": "areas_shown", "kinds": "kinds_shown", "review_checklist": "checklist_shown", "attachment_types": "file_types_shown"}
         names = [f.name for f in PledgeRules._meta.concrete_fields if f.name not in ("id", "common_templates", "updated_at")]
         return [shown.get(name, name) for name in names] + ["templates_shown"]
 
@@ -146,6 +154,10 @@ class RulesAdmin(UnitModelAdmin):
     @admin.display(description=gettext_lazy("kinds in use"))
     def kinds_shown(self, rules):
         return "、".join(str(ItemKind(k).label) for k in rules.kinds if k in ItemKind.values)
+
+    @admin.display(description=gettext_lazy("attachment types"))
+    def file_types_shown(self, rules):
+        return "、".join(_file_type(name) for name in rules.attachment_types)
 
     @admin.display(description=gettext_lazy("review checklist"))
     def checklist_shown(self, rules):
@@ -198,17 +210,41 @@ class RoundAdmin(UnitModelAdmin):
 
 class ItemInline(ReadOnlyUnitInline):
     model = PledgeItem
-    fields = ["position", "content", "area", "kind", "measures", "deadline", "state", "review_comment", "record_count", "closed_at", "closed_by"]
+    fields = ["number", "content", "area", "kind", "measures", "deadline", "state", "review_comment", "record_count", "closed_at", "verifier"]
     readonly_fields = fields
+    short_fields = ("number", "area", "kind", "deadline", "state", "record_count", "verifier")
     ordering = ["position", "id"]
+
+    def get_queryset(self, request):
+        return selectors.items_named(super().get_queryset(request).select_related("closed_by"))
+
+    @admin.display(description=gettext_lazy("No."))
+    def number(self, item):
+        return item.position + 1  # stored from 0
+
+    @admin.display(description=gettext_lazy("verified by"))
+    def verifier(self, item):
+        return item.verifier_named or "—"
 
 
 class EventInline(ReadOnlyUnitInline):
     model = PledgeEvent
     verbose_name_plural = gettext_lazy("history")
-    fields = ["created_at", "action", "actor", "item", "comment"]
+    fields = ["created_at", "action", "actor_shown", "item_shown", "comment"]
     readonly_fields = fields
+    short_fields = ("created_at", "action", "actor_shown")
     ordering = ["created_at", "id"]
+
+    def get_queryset(self, request):
+        return selectors.events_named(super().get_queryset(request).select_related("item"))
+
+    @admin.display(description=gettext_lazy("by"))
+    def actor_shown(self, event):
+        return event.actor_named or _("the system")
+
+    @admin.display(description=gettext_lazy("item"))
+    def item_shown(self, event):
+        return event.item.content if event.item_id else "—"
 
 
 @admin.register(Pledge, site=unit_admin_site)
@@ -220,7 +256,7 @@ class PledgeAdmin(ReadOnlyUnitModelAdmin):
     inlines = [ItemInline, EventInline]
     fields = [
         "round", "subject", "member", "organization", "co_members", "co_organizations", "title", "state",
-        "reviewer_organization", "reviewed_by", "review_checklist", "submitted_at", "approved_at", "published_at",
+        "reviewer_organization", "reviewer", "review_checklist", "submitted_at", "approved_at", "published_at",
         "created_by", "created_at", "updated_at",
     ]
     readonly_fields = fields
@@ -233,12 +269,35 @@ class PledgeAdmin(ReadOnlyUnitModelAdmin):
             return "—"
         return format_html_join("", "<div>✓ {}</div>", ((point,) for point in points))
 
+    @admin.display(description=gettext_lazy("reviewer"))
+    def reviewer(self, pledge):
+        return selectors.reviewer_name(pledge=pledge) or "—"
+
     @admin.display(description=gettext_lazy("created by"))
     def created_by(self, pledge):
-        if pledge.created_by_user_id is None:
-            return "—"
-        user = User.objects.filter(pk=pledge.created_by_user_id).only("full_name", "username").first()
-        return (user.full_name or user.username) if user else "—"
+        return selectors.account_name(user_id=pledge.created_by_user_id) or "—"
+
+
+def _files(attachments) -> str:
+    """Links to photos and documents, served where the API serves them (to whoever may read them)."""
+    return format_html_join("、", '<a href="{}" target="_blank">{}</a>', (
+        (attachment_address(connection.tenant.slug, attachment.pk), attachment.name) for attachment in attachments
+    )) or "—"
+
+
+class RecordInline(ReadOnlyUnitInline):
+    model = ProgressRecord
+    fields = ["recorded_on", "author", "text", "files"]
+    readonly_fields = fields
+    short_fields = ("recorded_on", "author")
+    ordering = ["recorded_on", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author").prefetch_related("attachments")
+
+    @admin.display(description=gettext_lazy("attachments"))
+    def files(self, record):
+        return _files(record.attachments.all())
 
 
 @admin.register(PledgeItem, site=unit_admin_site)
@@ -247,6 +306,20 @@ class PledgeItemAdmin(ReadOnlyUnitModelAdmin):
     list_filter = ["state", "kind", "area", "pledge__round"]
     search_fields = ["content", "pledge__member__name"]
     list_select_related = ["pledge__round", "pledge__member", "pledge__organization"]
+    fields = ["pledge", "number", "content", "area", "kind", "measures", "deadline", "expected_effect", "shortcoming", "state",
+              "review_comment", "rectify_by", "record_count", "last_record_on", "closed_at", "verifier", "close_evidence", "close_files"]
+    readonly_fields = fields
+    inlines = [RecordInline]
+
+    def get_queryset(self, request):
+        return selectors.items_named(super().get_queryset(request))
+
+    number = ItemInline.number
+    verifier = ItemInline.verifier
+
+    @admin.display(description=gettext_lazy("close-out evidence files"))
+    def close_files(self, item):
+        return _files(item.close_attachments.all())
 
 
 @admin.register(ProgressRecord, site=unit_admin_site)
@@ -258,5 +331,33 @@ class ProgressRecordAdmin(ReadOnlyUnitModelAdmin):
 
 @admin.register(Bulletin, site=unit_admin_site)
 class BulletinAdmin(ReadOnlyUnitModelAdmin):
-    list_display = ["period", "organization", "round", "created_at"]
+    list_display = ["period_shown", "organization", "round", "created_at"]
     list_select_related = ["organization", "round"]
+    fields = ["round", "organization", "period_shown", "ahead", "behind", "members", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("period"), ordering="period")
+    def period_shown(self, bulletin):
+        year, half = bulletin.period[:4], bulletin.period[4:]  # e.g. 2026H1
+        return {"H1": _("first half of %(year)s"), "H2": _("second half of %(year)s")}.get(half, "%(year)s") % {"year": year} if half else bulletin.period
+
+    @admin.display(description=gettext_lazy("ahead"))
+    def ahead(self, bulletin):
+        return "、".join(bulletin.figures.get("ahead") or []) or "—"
+
+    @admin.display(description=gettext_lazy("behind"))
+    def behind(self, bulletin):
+        return "、".join(bulletin.figures.get("behind") or []) or "—"
+
+    @admin.display(description=gettext_lazy("members' figures"))
+    def members(self, bulletin):
+        rows = bulletin.figures.get("members") or []
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("member"), _("items"), _("closed out"), _("overdue"), _("progress records"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (row.get("name", ""), row.get("items", 0), row.get("closed", 0), row.get("overdue", 0), row.get("records", 0)) for row in rows
+            )),
+        )

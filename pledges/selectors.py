@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import User
 from tenants.api.filters import parse_id
 from tenants.compiled import CompiledQuery, Paged, compiled, model_from_row
 
@@ -233,6 +234,38 @@ def pledge_event_rows(*, pledge_id):
     """A pledge's history, oldest first, with each actor's name."""
     return PledgeEvent.objects.filter(pledge_id=pledge_id).order_by("created_at", "id").values(
         "id", "action", "item_id", "actor_id", "actor__name", "comment", "snapshot", "created_at")
+
+
+def _account_name(user_id):
+    """An account's name (public schema, on every unit's search path): its full name, else its login."""
+    account = User.objects.filter(pk=user_id)
+    return Coalesce(NullIf(Subquery(account.values("full_name")[:1]), Value("")), Subquery(account.values("username")[:1]))
+
+
+def events_named(events: QuerySet[PledgeEvent]) -> QuerySet[PledgeEvent]:
+    """Each step with who took it by name (`actor_named`): the member, else the account that acted
+    without a member record (a unit admin), else nobody (the scheduler marking an item overdue)."""
+    return events.annotate(actor_named=Coalesce("actor__name", _account_name(OuterRef("actor_user_id"))))
+
+
+def items_named(items: QuerySet[PledgeItem]) -> QuerySet[PledgeItem]:
+    """Items with who verified each close-out by name (`verifier_named`): the verifying member,
+    else whoever took the item's last close-out step."""
+    closing = events_named(PledgeEvent.objects.filter(item_id=OuterRef("pk"), action=PledgeEvent.Action.CLOSE))
+    return items.annotate(verifier_named=Coalesce("closed_by__name", Subquery(closing.order_by("-created_at", "-id").values("actor_named")[:1])))
+
+
+def reviewer_name(*, pledge: Pledge) -> str | None:
+    """Who reviewed a pledge by name: the reviewing member, else whoever took its last review step."""
+    if pledge.reviewed_by_id is not None:
+        return pledge.reviewed_by.name
+    review = PledgeEvent.Action.APPROVE, PledgeEvent.Action.RETURN, PledgeEvent.Action.REDO
+    step = events_named(pledge.events.filter(action__in=review)).order_by("-created_at", "-id").values("actor_named").first()
+    return step["actor_named"] if step else None
+
+
+def account_name(*, user_id: int | None) -> str | None:
+    return User.objects.filter(pk=user_id).values_list(Coalesce(NullIf("full_name", Value("")), "username"), flat=True).first() if user_id else None
 
 
 def is_involved(*, pledge: Pledge, who: Caller, co_member_ids: set[int] | frozenset[int] = frozenset()) -> bool:

@@ -26,16 +26,21 @@ class CountyFilter(admin.SimpleListFilter):
         return queryset.filter(county_id=self.value()) if self.value() else queryset
 
 
-class UnitCreationForm(forms.ModelForm):
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["name", "slug", "kind", "county"]
+        # The model's "/u/<slug>/" would reach the page as a tag (the admin does not escape help texts).
+        help_texts = {"slug": _("Appears in the unit's addresses, e.g. /u/hongxing/ for hongxing: 2–39 lowercase letters, "
+                                "digits or hyphens, starting with a letter.")}
+
+
+class UnitCreationForm(UnitForm):
     first_admin = forms.CharField(
         label=_("first unit admin"), max_length=150, required=False,
         help_text=_("Username or mobile number of the person who will run the unit. An existing account is given "
                     "the role; for a new one, a one-time password is shown once, to hand over in person."),
     )
-
-    class Meta:
-        model = Unit
-        fields = ["name", "slug", "kind", "county"]
 
     def clean_first_admin(self):
         login = self.cleaned_data["first_admin"].strip()
@@ -55,8 +60,7 @@ class UnitAdmin(PlatformModelAdmin):
     fields = ["name", "slug", "kind", "county", "status", "schema", "created_at"]
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = UnitCreationForm
+        kwargs["form"] = UnitCreationForm if obj is None else UnitForm
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):

@@ -34,6 +34,13 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    def get_short_name(self) -> str:
+        # The consoles greet people by name (欢迎，红星镇管理员), not by login.
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
     def get_session_auth_hash(self):
         return salted_hmac(
             "accounts.User.get_session_auth_hash", f"{self.password}:{self.credential_version}", algorithm="sha256"

@@ -1,5 +1,6 @@
 """An append-only audit trail; each unit keeps its own in its schema."""
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,7 +46,7 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["model", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.model}#{self.object_id}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()}: {self.object_repr}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

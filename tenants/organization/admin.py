@@ -29,6 +29,17 @@ class OrganizationForm(forms.ModelForm):
         return data
 
 
+def _in_tree_order(organizations):
+    """Organisations annotated with their place in the tree (`tree_position`) and depth (`tree_depth`)."""
+    order = selectors.organization_tree_order()
+    if not order:
+        return organizations.annotate(tree_position=Value(0), tree_depth=Value(0))
+    return organizations.annotate(
+        tree_position=Case(*[When(pk=pk, then=position) for position, (pk, _depth) in enumerate(order)], default=len(order)),
+        tree_depth=Case(*[When(pk=pk, then=depth) for pk, depth in order], default=0),
+    )
+
+
 class TreeChangeList(ChangeList):
     """The organisation list in the order of the tree (OrganizationAdmin.get_queryset's
     annotation); a column the reader sorts by still wins."""
@@ -49,11 +60,16 @@ class OrganizationAdmin(UnitModelAdmin):
 
     def get_queryset(self, request):
         # The tree as it hangs (党委 → 党总支 → 党支部 → 党小组), each level in its own order.
-        order = selectors.organization_tree_order()
-        return super().get_queryset(request).annotate(
-            tree_position=Case(*[When(pk=pk, then=position) for position, (pk, _depth) in enumerate(order)], default=len(order)),
-            tree_depth=Case(*[When(pk=pk, then=depth) for pk, depth in order], default=0),
-        ) if order else super().get_queryset(request).annotate(tree_position=Value(0), tree_depth=Value(0))
+        return _in_tree_order(super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The parent is chosen from the tree as it hangs, indented; a party group has no children.
+        if db_field.name == "parent":
+            kwargs["queryset"] = _in_tree_order(Organization.objects.exclude(kind=Organization.Kind.GROUP)).order_by("tree_position", "id")
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "parent":
+            field.label_from_instance = lambda organization: "\u3000" * organization.tree_depth + organization.name
+        return field
 
     def get_changelist(self, request, **kwargs):
         return TreeChangeList
@@ -99,6 +115,18 @@ class MemberAdmin(UnitModelAdmin):
     list_display = ["name", "gender", "branch", "post", "tier", "status", "is_exempt", "phone", "login_state"]
     actions = ["send_activation_sms", "print_activation_letters", "unlock_logins"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Offer only what a member can belong to (check_member refuses the rest): a branch, and a
+        # party group named with its branch (groups of different branches share names).
+        if db_field.name == "branch":
+            kwargs["queryset"] = Organization.objects.filter(kind=Organization.Kind.BRANCH).order_by("sort_order", "name")
+        elif db_field.name == "group":
+            kwargs["queryset"] = Organization.objects.filter(kind=Organization.Kind.GROUP).select_related("parent").order_by("parent__sort_order", "parent__name", "sort_order", "name")
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "group":
+            field.label_from_instance = lambda group: f"{group.parent.name} · {group.name}"
+        return field
+
     def lookup_allowed(self, lookup, value, request=None):
         # Which identity a member is linked to (or whether) must not be probed with ?user=… filters.
         if lookup.split("__")[0] in ("user", "login_activated_at"):
@@ -109,7 +137,7 @@ class MemberAdmin(UnitModelAdmin):
         # The bulk "delete selected" goes through the same service as one deletion (roles, pending links).
         for member in queryset:
             self.delete_model(request, member)
-    list_filter = ["status", "tier", "gender", "is_exempt", "branch"]
+    list_filter = ["status", "tier", "gender", "is_exempt", ("branch", admin.RelatedOnlyFieldListFilter)]  # branches, not every organisation
     search_fields = ["name", "phone", "post"]
     list_select_related = ["branch"]
     list_per_page = 50

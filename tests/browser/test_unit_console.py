@@ -48,6 +48,10 @@ def test_a_pledges_page_shows_items_review_comments_and_history(live_site, unit_
     assert items.locator("th", has_text="审核意见").count() == 1  # the review comments' column
     history = page.locator(".inline-group").nth(1)
     assert "承诺历程" in history.inner_text() and history.locator("tbody tr").count() >= 3  # submitted, approved, published
+    steps = [row.split("\t") for row in history.locator("tbody tr").all_inner_texts()]
+    assert ["已审核通过", "A Secretary"] in [step[1:3] for step in steps]  # who approved, by name
+    assert "object (" not in page.locator("#content-main").inner_text()  # no "PledgeEvent object (12)" over the rows
+    assert items.locator("tbody tr").first.locator("td.field-number").inner_text() == "1"
     assert page.get_by_text("✓ ").first.is_visible()  # the checklist, point by point
     assert '{"' not in page.locator(".field-review_checklist").inner_text()
 
@@ -69,6 +73,7 @@ def test_the_rules_form_is_ticked_typed_saved_and_refuses_in_chinese(live_site, 
         assert discipline.is_checked()
         discipline.uncheck()  # a unit that leaves self-discipline out this year
         checklist = page.locator("textarea[name=review_checklist]")
+        assert int(checklist.get_attribute("rows")) > len(kept["review_checklist"])  # every point in sight
         checklist.fill(checklist.input_value() + "\n符合岗位职责")
         with page.expect_navigation():
             page.get_by_role("button", name="保存", exact=True).click()

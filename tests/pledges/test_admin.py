@@ -5,6 +5,7 @@ from pledges.models import PledgeRules, Round
 from tenants.services import unit_run
 
 from .support import TODAY, round_dates
+from .support import stored_files_removed  # noqa: F401 (a fixture)
 from tests.conftest import console_client
 
 
@@ -112,3 +113,87 @@ def test_a_pledges_page_shows_its_items_review_comments_and_history(world, db):
     assert "历史" in page or "承诺历程" in page  # the history inline
     assert "✓ " in page  # the checklist confirmed, point by point, not raw JSON
     assert '{"' not in page.split("review_checklist")[-1][:400]
+
+
+def _rows(page: str, inline_prefix: str) -> list[str]:
+    """The text of each row of an inline table on a console page, cells joined by ' | '."""
+    import re
+
+    from django.utils.html import strip_tags
+
+    group = page.split(f'id="{inline_prefix}-group"', 1)[1].split("</table>", 1)[0]
+    return [" | ".join(strip_tags(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[1:])
+            for row in re.findall(r'<tr class="form-row".*?</tr>', group, re.S)]
+
+
+def test_a_pledge_reviewed_by_the_unit_admin_names_them_in_its_history_and_as_reviewer(world, db):
+    from pledges import services
+    from pledges.models import Pledge
+    from pledges.services import rules_of
+
+    from .support import IN_REVIEW, member_items, submitted_pledge, who
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = Round.objects.get(pk=A.round_id)
+        pledge = submitted_pledge(A, round, user=A.other_member, items=member_items(content_prefix="Reviewed by the admin"))
+        services.pledge_approve(pledge=pledge, who=who(A.admin, admin=True), checklist=rules_of(round).review_checklist,
+                                comment="Well tied to the post", today=IN_REVIEW)
+        assert Pledge.objects.get(pk=pledge.pk).reviewed_by is None  # the admin has no member record
+    page = _console(A.admin).get(f"/u/unit-a/admin/pledges/pledge/{pledge.pk}/change/").content.decode()
+    assert "PledgeEvent object" not in page and "PledgeItem object" not in page
+    history = _rows(page, "events")
+    assert [row.split(" | ")[1:4] for row in history] == [
+        ["起草", "A Other", "—"], ["已提交", "A Other", "—"], ["已审核通过", A.admin.full_name, "—"],
+    ]
+    assert history[-1].endswith("Well tied to the post")
+    items = _rows(page, "items")
+    assert [row.split(" | ")[:2] for row in items] == [["1", "Reviewed by the admin 1"], ["2", "Reviewed by the admin 2"], ["3", "Correction 1"]]
+    assert f"<div class=\"readonly\">{A.admin.full_name}</div>" in page  # the reviewer, by name
+
+
+def test_an_item_fallen_overdue_is_marked_by_the_system_in_the_history(world, db):
+    from pledges.models import PledgeEvent, PledgeItem
+    from pledges.services.steps import event_record
+
+    A = world["A"]
+    with unit_run(A.unit):
+        item = PledgeItem.objects.get(pk=A.item_id)
+        event_record(item.pledge, PledgeEvent.Action.OVERDUE, None, item=item)  # as the nightly check records it
+    history = _rows(_console(A.admin).get(f"/u/unit-a/admin/pledges/pledge/{A.pledge_id}/change/").content.decode(), "events")
+    assert history[-1].split(" | ")[1:4] == ["逾期", "系统", item.content]
+
+
+def test_an_items_page_shows_its_progress_records_with_their_files(world, db, stored_files_removed):
+    from tests.pledges.test_attachments import photo_bytes
+
+    from .support import attachment_on_record
+
+    A = world["A"]
+    with unit_run(A.unit):
+        photo = attachment_on_record(A, content=photo_bytes(), name="走访照片.jpg", content_type="image/jpeg")
+    browser = _console(A.admin)
+    page = browser.get(f"/u/unit-a/admin/pledges/pledgeitem/{A.item_id}/change/").content.decode()
+    records = _rows(page, "records")
+    assert records and records[-1].split(" | ")[1:] == ["A Member", "附件", "走访照片.jpg"]
+    link = f'/api/v1/u/unit-a/attachments/{photo.pk}/'
+    assert f'href="{link}"' in page
+    served = browser.get(link)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"  # the console's session opens it
+
+
+def test_a_half_year_bulletin_reads_as_a_table_not_json(world, db):
+    from datetime import date
+
+    from pledges.cadence import half_year_bulletins_publish
+    from pledges.models import Bulletin
+
+    A = world["A"]
+    with unit_run(A.unit):
+        round = Round.objects.get(pk=A.round_id)
+        assert half_year_bulletins_publish(round=round, today=date(round.year + 1, 1, 5)) >= 1  # the second half just ended
+        bulletin = Bulletin.objects.get(organization_id=A.branch_id)
+    page = _console(A.admin).get(f"/u/unit-a/admin/pledges/bulletin/{bulletin.pk}/change/").content.decode()
+    assert f"{round.year}年下半年" in page
+    assert '{"' not in page and "member_id" not in page
+    assert "<td>A Member</td><td>3</td>" in page  # the member's row: three items

@@ -42,6 +42,19 @@ def test_the_organisation_list_shows_the_tree(world, db):
     assert "└ A Group Z" in text  # indented under its branch
 
 
+def test_the_console_greets_its_admin_by_name(world, db):
+    User.objects.filter(pk=world["A"].admin.pk).update(full_name="甲镇管理员")
+    text = _text(console_client(world["A"].admin).get("/u/unit-a/admin/").content.decode())
+    assert "甲镇管理员" in text and "admin-a" not in text
+
+
+def test_an_organisations_parent_is_chosen_from_the_tree(world, db):
+    form = console_client(world["A"].admin).get("/u/unit-a/admin/organization/organization/add/").content.decode()
+    block = form.split('name="parent"', 1)[1].split("</select>", 1)[0]
+    options = [o for o in re.findall(r"<option[^>]*>([^<]*)</option>", block) if o != "---------"]
+    assert options == ["A Committee", "\u3000A Branch 1", "\u3000A Branch 2"]  # indented by depth; a group is no parent
+
+
 def test_the_member_list_says_name_as_people_do(world, db):
     text = _text(console_client(world["A"].admin).get("/u/unit-a/admin/organization/member/").content.decode())
     assert "姓名" in text and "名称" not in text.split("A Secretary")[0]
@@ -50,6 +63,70 @@ def test_the_member_list_says_name_as_people_do(world, db):
 def test_the_audit_trail_names_record_kinds_in_chinese(world, db):
     page = console_client(world["A"].admin).get("/u/unit-a/admin/audit/auditentry/").content.decode()
     assert "承诺事项" in page and "pledges.PledgeItem" not in _text(page)
+
+
+def test_a_member_is_placed_in_a_branch_and_a_group_of_it_not_any_organisation(world, db):
+    browser = console_client(world["A"].admin)
+    form = browser.get("/u/unit-a/admin/organization/member/add/").content.decode()
+
+    def options(select: str) -> list[str]:
+        block = form.split(f'name="{select}"', 1)[1].split("</select>", 1)[0]
+        return [o for o in re.findall(r"<option[^>]*>([^<]*)</option>", block) if o != "---------"]
+
+    assert options("branch") == ["A Branch 1", "A Branch 2"]  # not the committee, not the group
+    assert options("group") == ["A Branch 1 · A Group 1"]  # a group named with its branch
+    listing = _text(browser.get("/u/unit-a/admin/organization/member/").content.decode())
+    branch_filter = listing.split("以 党支部", 1)[1]
+    assert "A Branch 1" in branch_filter and "A Committee" not in branch_filter and "A Group 1" not in branch_filter
+
+
+def test_the_unit_pages_say_what_a_slug_is_without_eating_it_as_a_tag(world, db):
+    browser = console_client(world.operator)
+    for url in ("/admin/tenants/unit/add/", f"/admin/tenants/unit/{world['A'].unit.pk}/change/"):
+        text = _text(browser.get(url).content.decode())
+        assert "/u/hongxing/" in text and "/u//" not in text, url
+
+
+def test_an_audit_entry_reads_as_the_fields_that_changed_by_their_names(world, db):
+    from audit.models import AuditEntry
+
+    A = world["A"]
+    member_id = A.member_ids[1]
+    assert api_client_for(A.admin).patch(unit_url(A, f"members/{member_id}/"), {"post": "组织委员", "is_exempt": True}, format="json").status_code == 200
+    with unit_run(A.unit):
+        entry = AuditEntry.objects.filter(model="organization.Member", object_id=str(member_id)).latest("id")
+    page = console_client(A.admin).get(f"/u/unit-a/admin/audit/auditentry/{entry.pk}/change/").content.decode()
+    text = _text(page)
+    assert "党员" in text and "organization.Member" not in text  # the record kind, in Chinese
+    assert "岗位 Clerk 组织委员" in text and "离退休或体弱 否 是" in text  # field, before, after
+    assert '{"' not in page and "is_exempt" not in text
+
+
+def test_an_audited_event_reads_in_chinese_too(world, db):
+    from audit.models import AuditEntry
+    from tenants.organization import identity
+
+    A = world["A"]
+    with unit_run(A.unit):
+        member = Member.objects.get(pk=A.member_ids[1])
+        identity.member_activation_issue(member=member, unit=A.unit, method="handover", by=A.admin)
+        identity.member_unlock(member=member)
+        issued, unlocked = AuditEntry.objects.filter(model="organization.Member", object_id=str(member.pk)).order_by("-id")[:2][::-1]
+    browser = console_client(A.admin)
+    issued_text = _text(browser.get(f"/u/unit-a/admin/audit/auditentry/{issued.pk}/change/").content.decode())
+    assert "激活码 当面交付" in issued_text and "过期时间 " in issued_text and "handover" not in issued_text and "expires_at" not in issued_text
+    assert "登录账号 已解锁" in _text(browser.get(f"/u/unit-a/admin/audit/auditentry/{unlocked.pk}/change/").content.decode())
+
+
+def test_a_records_history_button_opens_its_audit_trail(world, db):
+    A = world["A"]
+    browser = console_client(A.admin)
+    member_id = A.member_ids[1]
+    opened = browser.get(f"/u/unit-a/admin/organization/member/{member_id}/history/")
+    assert opened.status_code == 302
+    assert opened["Location"] == f"/u/unit-a/admin/audit/auditentry/?model=organization.Member&object_id={member_id}"
+    trail = _text(browser.get(opened["Location"]).content.decode())
+    assert "A Member" in trail and "A Secretary" not in trail  # this member's entries, no one else's
 
 
 def test_a_county_admins_unit_filter_offers_only_their_counties(world, db):
@@ -136,9 +213,17 @@ def test_a_county_viewer_reads_the_rules_as_words(world, db):
     text = _text(page)
     assert "学习、工作" in text and "农村党员" in text
     assert "study" not in text and "Common rural member" not in text and 'name="areas"' not in page  # read, not a form
+    assert "JPEG、PNG" in text and "jpeg" not in text  # file types as people write them
 
 
 def test_the_platform_console_names_third_party_sections_in_chinese(world, db):
     text = _text(console_client(world.operator).get("/admin/").content.decode())
     assert "两步验证" in text and "登录尝试" in text
     assert "Axes" not in text and "TOTP" not in text and "Access attempts" not in text
+
+
+def test_the_sign_in_page_names_each_language_in_itself(client, db):
+    """Someone who reads only English finds "English" in the switcher, not 英语."""
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', page)
+    assert options == [("zh-hans", "简体中文"), ("en", "English")]
