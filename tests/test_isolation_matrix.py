@@ -52,6 +52,7 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "round-publish": UnitRoute(lambda w: f"rounds/{w.round_id}/publish/", ("POST",)),
     "round-evaluation": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/", ("GET", "POST", "PATCH")),
     "evaluation-panel": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/panels/{w.branch_id}/", ("GET", "POST")),
+    "evaluation-panel-sheet": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/panels/{w.branch_id}/sheet/", ("POST",)),
     "pledge-list": UnitRoute(lambda w: "pledges/", ("GET", "POST"), is_list=True),
     "pledge-detail": UnitRoute(lambda w: f"pledges/{w.pledge_id}/", ("GET", "PATCH", "DELETE")),
     "pledge-submit": UnitRoute(lambda w: f"pledges/{w.pledge_id}/submit/", ("POST",)),

@@ -1,5 +1,7 @@
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from tenants.api.units import UnitPermission, UnitScopedMixin
 from tenants.organization.selectors import organization_list
 
 from .. import selectors, services
+from ..sheet import panel_sheet_pdf
 from .serializers import EvaluationSerializer, IssuedLinkSerializer, PanelRegisterSerializer, PanelStatusSerializer
 
 
@@ -53,11 +56,7 @@ class RoundEvaluation(UnitScopedMixin, APIView):
         return Response(EvaluationSerializer(selectors.evaluation_list().get(pk=evaluation.pk)).data)
 
 
-class BranchPanel(UnitScopedMixin, APIView):
-    """A branch's public panel (群众评议): whoever runs the branch registers evaluators, each
-    getting a one-time link shown only in the answer, and follows who has not voted yet and
-    how far the quorum is (never how anyone voted)."""
-
+class PanelScope(UnitScopedMixin):
     permission_classes = [UnitPermission]
     write_roles = ("member",)  # secretaries are members; the service checks who runs the branch
 
@@ -67,6 +66,12 @@ class BranchPanel(UnitScopedMixin, APIView):
         if not (self.caller.sees_everything or branch_obj.pk in self.caller.oversees_ids):
             raise PermissionDenied(_("Only the branch's secretary, the secretaries above it and unit admins see its panel."))
         return evaluation, branch_obj
+
+
+class BranchPanel(PanelScope, APIView):
+    """A branch's public panel (群众评议): whoever runs the branch registers evaluators, each
+    getting a one-time link shown only in the answer, and follows who has not voted yet and
+    how far the quorum is (never how anyone voted)."""
 
     @extend_schema(summary="群众评议人员与进度 / A branch's public panel and its quorum", responses=PanelStatusSerializer)
     def get(self, request, pk: int, branch: int):
@@ -86,3 +91,23 @@ class BranchPanel(UnitScopedMixin, APIView):
         links = [{"id": person.pk, "name": person.name, "category": person.category,
                   "link": request.build_absolute_uri(f"/u/{self.unit.slug}/evaluate/{secret}/")} for person, secret in issued]
         return Response(IssuedLinkSerializer(links, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class BranchPanelSheet(PanelScope, APIView):
+    """The same registration, answered with the sheet to print: a PDF of QR-code cards, one per
+    evaluator, with their names (the links exist nowhere else)."""
+
+    @extend_schema(summary="登记群众评议人员并打印二维码 / Register public evaluators and print their QR codes",
+                   request=PanelRegisterSerializer, responses={(201, "application/pdf"): OpenApiTypes.BINARY})
+    def post(self, request, pk: int, branch: int):
+        evaluation, branch_obj = self._scope(pk, branch)
+        form = PanelRegisterSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        issued = services.panel_register(evaluation=evaluation, branch=branch_obj, who=self.caller,
+                                         people=[(p["name"], p["category"]) for p in form.validated_data["people"]])
+        pdf = panel_sheet_pdf(title=evaluation.round.title, branch=branch_obj.name, people=[
+            (person.name, request.build_absolute_uri(f"/u/{self.unit.slug}/evaluate/{secret}/")) for person, secret in issued])
+        response = HttpResponse(pdf, content_type="application/pdf", status=status.HTTP_201_CREATED)
+        response["Content-Disposition"] = f'attachment; filename="panel-{branch_obj.pk}.pdf"'
+        response["Cache-Control"] = "no-store"  # the links are credentials
+        return response

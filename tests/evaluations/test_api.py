@@ -123,3 +123,21 @@ def test_the_secretary_registers_the_panel_and_follows_the_quorum_never_the_vote
     assert api_client_for(A.other_member).post(path, {"people": [{"name": "某人", "category": "served"}]}, format="json").status_code == 403
     bad = secretary.post(path, {"people": [{"name": "某人", "category": "friend"}]}, format="json")
     assert bad.status_code == 400 and "people.0.category" in bad.json()["error"]["fields"]
+
+
+def test_the_panel_sheet_is_a_pdf_of_qr_code_cards_one_per_evaluator(world, db):
+    import re as regex
+
+    A = world["A"]
+    api_client_for(A.admin).post(unit_url(A, f"rounds/{A.round_id}/evaluation/"))
+    answer = api_client_for(A.secretary).post(unit_url(A, f"rounds/{A.round_id}/evaluation/panels/{A.branch_id}/sheet/"),
+                                              {"people": [{"name": f"评议人{i}", "category": "served"} for i in range(13)]}, format="json")
+    assert answer.status_code == 201 and answer["Content-Type"] == "application/pdf" and answer["Cache-Control"] == "no-store"
+    pdf = answer.content
+    assert pdf.startswith(b"%PDF") and len(regex.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf)) == 2  # 12 cards a page
+    from evaluations.models import BallotToken
+
+    with unit_run(A.unit):
+        assert BallotToken.objects.filter(branch_id=A.branch_id).count() == 13
+    assert api_client_for(A.member).post(unit_url(A, f"rounds/{A.round_id}/evaluation/panels/{A.branch_id}/sheet/"),
+                                         {"people": [{"name": "某人", "category": "served"}]}, format="json").status_code == 403
