@@ -67,6 +67,16 @@ class PanelScope(UnitScopedMixin):
             raise PermissionDenied(_("Only the branch's secretary, the secretaries above it and unit admins see its panel."))
         return evaluation, branch_obj
 
+    def _register(self, request, pk: int, branch: int):
+        """Register the people posted; each with the absolute address of their one-time link."""
+        evaluation, branch_obj = self._scope(pk, branch)
+        form = PanelRegisterSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        issued = services.panel_register(evaluation=evaluation, branch=branch_obj, who=self.caller,
+                                         people=[(p["name"], p["category"]) for p in form.validated_data["people"]])
+        links = [(person, request.build_absolute_uri(f"/u/{self.unit.slug}/evaluate/{secret}/")) for person, secret in issued]
+        return evaluation, branch_obj, links
+
 
 class BranchPanel(PanelScope, APIView):
     """A branch's public panel (群众评议): whoever runs the branch registers evaluators, each
@@ -83,14 +93,9 @@ class BranchPanel(PanelScope, APIView):
                                "Each evaluator gets a one-time link, shown only in this answer: print it as a QR code and hand it over.",
                    request=PanelRegisterSerializer, responses={201: IssuedLinkSerializer(many=True)})
     def post(self, request, pk: int, branch: int):
-        evaluation, branch_obj = self._scope(pk, branch)
-        form = PanelRegisterSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        issued = services.panel_register(evaluation=evaluation, branch=branch_obj, who=self.caller,
-                                         people=[(p["name"], p["category"]) for p in form.validated_data["people"]])
-        links = [{"id": person.pk, "name": person.name, "category": person.category,
-                  "link": request.build_absolute_uri(f"/u/{self.unit.slug}/evaluate/{secret}/")} for person, secret in issued]
-        return Response(IssuedLinkSerializer(links, many=True).data, status=status.HTTP_201_CREATED)
+        _evaluation, _branch, links = self._register(request, pk, branch)
+        rows = [{"id": person.pk, "name": person.name, "category": person.category, "link": link} for person, link in links]
+        return Response(IssuedLinkSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
 
 class BranchPanelSheet(PanelScope, APIView):
@@ -100,13 +105,8 @@ class BranchPanelSheet(PanelScope, APIView):
     @extend_schema(summary="登记群众评议人员并打印二维码 / Register public evaluators and print their QR codes",
                    request=PanelRegisterSerializer, responses={(201, "application/pdf"): OpenApiTypes.BINARY})
     def post(self, request, pk: int, branch: int):
-        evaluation, branch_obj = self._scope(pk, branch)
-        form = PanelRegisterSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        issued = services.panel_register(evaluation=evaluation, branch=branch_obj, who=self.caller,
-                                         people=[(p["name"], p["category"]) for p in form.validated_data["people"]])
-        pdf = panel_sheet_pdf(title=evaluation.round.title, branch=branch_obj.name, people=[
-            (person.name, request.build_absolute_uri(f"/u/{self.unit.slug}/evaluate/{secret}/")) for person, secret in issued])
+        evaluation, branch_obj, links = self._register(request, pk, branch)
+        pdf = panel_sheet_pdf(title=evaluation.round.title, branch=branch_obj.name, people=[(person.name, link) for person, link in links])
         response = HttpResponse(pdf, content_type="application/pdf", status=status.HTTP_201_CREATED)
         response["Content-Disposition"] = f'attachment; filename="panel-{branch_obj.pk}.pdf"'
         response["Cache-Control"] = "no-store"  # the links are credentials
