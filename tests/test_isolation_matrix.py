@@ -53,6 +53,7 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "round-evaluation": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/", ("GET", "POST", "PATCH")),
     "evaluation-panel": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/panels/{w.branch_id}/", ("GET", "POST")),
     "evaluation-panel-sheet": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/panels/{w.branch_id}/sheet/", ("POST",)),
+    "evaluation-public-results": UnitRoute(lambda w: f"rounds/{w.round_id}/evaluation/panels/{w.branch_id}/results/", ("GET",)),
     "pledge-list": UnitRoute(lambda w: "pledges/", ("GET", "POST"), is_list=True),
     "pledge-detail": UnitRoute(lambda w: f"pledges/{w.pledge_id}/", ("GET", "PATCH", "DELETE")),
     "pledge-submit": UnitRoute(lambda w: f"pledges/{w.pledge_id}/submit/", ("POST",)),

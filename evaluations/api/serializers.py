@@ -71,3 +71,29 @@ class PanelStatusSerializer(serializers.Serializer):
     still_needed = serializers.IntegerField()
     counts = serializers.BooleanField(help_text="the quorum is reached: results may be shown")
     panel = PanelEntrySerializer(many=True)
+
+
+class GradeCountSerializer(serializers.Serializer):
+    code = Text()
+    label = Text()
+    count = serializers.IntegerField()
+
+
+class NamedMemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = Text()
+
+
+class MemberPublicResultSerializer(serializers.Serializer):
+    member = NamedMemberSerializer()
+    ballots = serializers.IntegerField()
+    grades = GradeCountSerializer(many=True)
+    public_score = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True,
+                                            help_text="mean points of the public's grades, rounded half up")
+    satisfaction_rate = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True,
+                                                 help_text="percent of ballots giving one of the two best grades")
+
+
+class PublicResultsSerializer(serializers.Serializer):
+    ballots = serializers.IntegerField()
+    members = MemberPublicResultSerializer(many=True, help_text="members graded by at least 3 ballots")

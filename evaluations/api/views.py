@@ -2,19 +2,22 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pledges.selectors import round_list
+from tenants.api.errors import Conflict
 from tenants.api.units import UnitPermission, UnitScopedMixin
 from tenants.organization.selectors import organization_list
 
 from .. import selectors, services
 from ..sheet import panel_sheet_pdf
-from .serializers import EvaluationSerializer, IssuedLinkSerializer, PanelRegisterSerializer, PanelStatusSerializer
+from .serializers import (
+    EvaluationSerializer, IssuedLinkSerializer, PanelRegisterSerializer, PanelStatusSerializer, PublicResultsSerializer,
+)
 
 
 class RoundEvaluation(UnitScopedMixin, APIView):
@@ -111,3 +114,20 @@ class BranchPanelSheet(PanelScope, APIView):
         response["Content-Disposition"] = f'attachment; filename="panel-{branch_obj.pk}.pdf"'
         response["Cache-Control"] = "no-store"  # the links are credentials
         return response
+
+
+class BranchPublicResults(PanelScope, APIView):
+    """A branch's public evaluation results, for whoever runs the branch: only once the quorum is
+    reached (409 says how many more are needed), and never of fewer than 3 ballots."""
+
+    @extend_schema(summary="群众评议结果 / A branch's public evaluation results", responses={
+        200: PublicResultsSerializer,
+        409: OpenApiResponse(description="评议人数未达法定人数或少于3人 / Below the quorum, or fewer than 3 ballots: how many more are needed."),
+    })
+    def get(self, request, pk: int, branch: int):
+        evaluation, branch_obj = self._scope(pk, branch)
+        status_ = selectors.panel_status(evaluation=evaluation, branch_id=branch_obj.pk)
+        if not status_["counts"] or status_["voted"] < selectors.FEWEST_BALLOTS_SHOWN:
+            needed = max(status_["still_needed"], selectors.FEWEST_BALLOTS_SHOWN - status_["voted"])
+            raise Conflict(_("The public evaluation counts once %(n)d more evaluators have voted.") % {"n": needed})
+        return Response(PublicResultsSerializer(selectors.public_results(evaluation=evaluation, branch_id=branch_obj.pk)).data)

@@ -141,3 +141,38 @@ def test_the_panel_sheet_is_a_pdf_of_qr_code_cards_one_per_evaluator(world, db):
         assert BallotToken.objects.filter(branch_id=A.branch_id).count() == 13
     assert api_client_for(A.member).post(unit_url(A, f"rounds/{A.round_id}/evaluation/panels/{A.branch_id}/sheet/"),
                                          {"people": [{"name": "某人", "category": "served"}]}, format="json").status_code == 403
+
+
+def test_public_results_show_once_the_quorum_is_reached_and_never_fewer_than_three_ballots(world, db):
+    from evaluations import services as evaluation_services
+    from evaluations.models import Evaluation as EvaluationModel
+
+    A = world["A"]
+    api_client_for(A.admin).post(unit_url(A, f"rounds/{A.round_id}/evaluation/"))
+    panel = unit_url(A, f"rounds/{A.round_id}/evaluation/panels/{A.branch_id}/")
+    results = panel + "results/"
+    secretary = api_client_for(A.secretary)
+    links = [e["link"] for e in secretary.post(panel, {"people": [{"name": f"评议人{i}", "category": "served"} for i in range(4)]},
+                                               format="json").json()]
+    with unit_run(A.unit):
+        evaluation = EvaluationModel.objects.get(round_id=A.round_id)
+        members = sorted(evaluation_services.branch_members_to_grade(branch_id=A.branch_id))
+        day = evaluation.round.evaluate_on + timedelta(days=1)
+
+    def vote(link, first, second):
+        with unit_run(A.unit):
+            evaluation_services.ballot_cast(secret=link.rstrip("/").rsplit("/", 1)[1], grades={members[0]: first, members[1]: second}, today=day)
+
+    vote(links[0], "satisfied", "dissatisfied")
+    vote(links[1], "satisfied", "basically_satisfied")
+    early = secretary.get(results)  # 2 of 2 needed by the quorum, but fewer than 3 ballots: nothing shown
+    assert early.status_code == 409 and "1" in early.json()["error"]["message"]
+    vote(links[2], "fairly_satisfied", "dissatisfied")
+    body = secretary.get(results).json()
+    assert body["ballots"] == 3
+    first = next(r for r in body["members"] if r["member"]["id"] == members[0])
+    assert [g["count"] for g in first["grades"]] == [2, 1, 0, 0]
+    assert first["public_score"] == "93.3" and first["satisfaction_rate"] == "100.0"  # (100+100+80)/3
+    second = next(r for r in body["members"] if r["member"]["id"] == members[1])
+    assert second["public_score"] == "20.0" and second["satisfaction_rate"] == "0.0"  # (0+60+0)/3
+    assert api_client_for(A.member).get(results).status_code == 403  # for whoever runs the branch
