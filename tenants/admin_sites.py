@@ -14,26 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
-# Third-party apps whose names are not translatable at their source (django-axes, django-otp).
-APP_NAMES = {
-    "axes": (_("Sign-in attempts"), {"accessattempt": _("failed sign-ins")}),
-    "otp_totp": (_("Two-step verification"), {"totpdevice": _("authenticator devices")}),
-}
-
-
 class PlatformAdminSite(admin.AdminSite):
     site_header = _("Jiannuo platform console")
     site_title = _("Jiannuo")
     index_title = _("Platform")
-
-    def get_app_list(self, request, app_label=None):
-        app_list = super().get_app_list(request, app_label)
-        for app in app_list:
-            name, models = APP_NAMES.get(app["app_label"], (None, {}))
-            app["name"] = name or app["name"]
-            for model in app["models"]:
-                model["name"] = models.get(model["object_name"].lower(), model["name"])
-        return app_list
 
     def has_permission(self, request) -> bool:
         user = request.user
