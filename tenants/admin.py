@@ -43,11 +43,14 @@ class UnitCreationForm(UnitForm):
     )
 
     def clean_first_admin(self):
-        login = self.cleaned_data["first_admin"].strip()
-        if login.isascii() and login.isdigit():
-            from accounts.models import phone_validator
+        from accounts.services import check_unit_admin_login
 
-            phone_validator(login)  # before the unit is made, not after
+        login = self.cleaned_data["first_admin"].strip()
+        if login:
+            try:  # before the unit is made, not after
+                login = check_unit_admin_login(login=login)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages)
         return login
 
 

@@ -153,8 +153,11 @@ def test_create_unit_gives_the_unit_its_first_admin(world, db):
     assert "existing account" in out.getvalue()
     assert UnitRole.objects.filter(user=world["A"].admin, unit__slug="second-admin", role=UnitRole.Role.UNIT_ADMIN).exists()
     assert world["A"].admin.check_password("pass-1234")
-    with pytest.raises(CommandError, match="not its admin"):
-        call_command("create_unit", "--county", "k1", "--slug", "third-admin", "--name", "Third", "--kind", "township", "--admin", "1234567")
+    # A login that cannot be anyone's is refused before the unit is made: no unit without its admin.
+    for login in ("1234567", "bad name!", "  "):
+        with pytest.raises(CommandError, match="admin"):
+            call_command("create_unit", "--county", "k1", "--slug", "third-admin", "--name", "Third", "--kind", "township", "--admin", login)
+        assert not Unit.objects.filter(slug="third-admin").exists()
 
 
 def test_the_console_offers_the_first_admin_when_a_unit_is_created(world, db):
@@ -174,6 +177,10 @@ def test_the_console_offers_the_first_admin_when_a_unit_is_created(world, db):
         "name": "Bad Town", "slug": "bad-town", "kind": "township", "county": world.counties["K1"].pk, "first_admin": "1234",
     })
     assert refused.status_code == 200 and not Unit.objects.filter(slug="bad-town").exists()  # refused before the unit is made
+    refused = operator.post("/admin/tenants/unit/add/", {
+        "name": "Bad Town", "slug": "bad-town", "kind": "township", "county": world.counties["K1"].pk, "first_admin": "bad name!",
+    })
+    assert "first_admin" in refused.context["adminform"].form.errors and not Unit.objects.filter(slug="bad-town").exists()
 
 
 def test_rural_and_community_members_have_their_tiers_and_common_pledges(world, db):
