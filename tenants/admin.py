@@ -106,7 +106,7 @@ class UnitAdmin(PlatformModelAdmin):
             if password:
                 self.message_user(request, gettext(
                     "%(login)s is the unit's admin, with a new account. One-time password, shown only now: %(password)s — "
-                    "hand it over in person and ask them to change it once signed in.") % {"login": admin_user.username, "password": password},
+                    "hand it over in person; the console asks them for a password of their own when they first sign in.") % {"login": admin_user.username, "password": password},
                     messages.WARNING)
             else:
                 self.message_user(request, gettext("%(login)s is the unit's admin.") % {"login": admin_user.username})

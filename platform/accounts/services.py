@@ -68,6 +68,7 @@ def unit_admin_grant(*, unit, login: str) -> tuple[User, str | None]:
         password = get_random_string(12, "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789")
         user = User(username=login, full_name=login, phone=login if is_phone else None)
         user.set_password(password)
+        user.password_is_temporary = True  # changed at first sign-in (the consoles ask for it)
         user.full_clean()
         user.save()
     UnitRole.objects.get_or_create(user=user, unit=unit, role=UnitRole.Role.UNIT_ADMIN)

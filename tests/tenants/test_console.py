@@ -183,6 +183,29 @@ def test_the_console_offers_the_first_admin_when_a_unit_is_created(world, db):
     assert "first_admin" in refused.context["adminform"].form.errors and not Unit.objects.filter(slug="bad-town").exists()
 
 
+def test_a_first_admin_with_a_one_time_password_chooses_their_own_before_anything_else(world, db):
+    out = io.StringIO()
+    call_command("create_unit", "--county", "k1", "--slug", "own-password", "--name", "Own Password Town", "--kind", "township",
+                 "--admin", "13612345679", stdout=out)
+    one_time = re.search(r"one-time password: (\S+)\)", out.getvalue()).group(1)
+    admin = User.objects.get(phone="13612345679")
+    assert admin.password_is_temporary
+    browser = console_client(admin)
+    for page in ("/u/own-password/admin/", "/u/own-password/admin/organization/member/", "/u/own-password/admin/pledges/pledgerules/"):
+        answer = browser.get(page)
+        assert answer.status_code == 302 and answer["Location"].endswith("/password_change/"), page
+    form = browser.get("/u/own-password/admin/password_change/")
+    assert form.status_code == 200 and "一次性密码" in form.content.decode()
+    changed = browser.post("/u/own-password/admin/password_change/", {
+        "old_password": one_time, "new_password1": "Own-choice-2026", "new_password2": "Own-choice-2026"})
+    assert changed.status_code == 302
+    admin.refresh_from_db()
+    assert not admin.password_is_temporary and admin.check_password("Own-choice-2026")
+    assert browser.get("/u/own-password/admin/").status_code == 200  # the console opens
+    # An existing account keeps its own password and is asked for nothing.
+    assert not User.objects.get(pk=world["A"].admin.pk).password_is_temporary
+
+
 def test_rural_and_community_members_have_their_tiers_and_common_pledges(world, db):
     A = world["A"]
     answer = api_client_for(A.admin).post(unit_url(A, "members/"), {
