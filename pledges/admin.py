@@ -26,8 +26,8 @@ class LinesField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 4, "cols": 90})
 
-    def __init__(self, *, longest: int = 1000, **kwargs):
-        self.longest = longest
+    def __init__(self, *, longest: int = 1000, most: int = services.MOST_TEMPLATES_PER_TIER, **kwargs):
+        self.longest, self.most = longest, most
         kwargs.setdefault("required", False)
         kwargs.setdefault("help_text", gettext_lazy("One per line."))
         super().__init__(strip=False, **kwargs)
@@ -45,6 +45,13 @@ class LinesField(forms.CharField):
         too_long = [line for line in value if len(line) > self.longest]
         if too_long:
             raise ValidationError(_("Each line holds at most %(n)d characters: %(line)s") % {"n": self.longest, "line": too_long[0][:30] + "…"})
+        if len(value) > self.most:
+            raise ValidationError(_("At most %(n)d lines (this list has %(have)d).") % {"n": self.most, "have": len(value)})
+
+    def run_validators(self, value):
+        # Django's check for NUL characters reads the list as one text, where a NUL is escaped.
+        for line in value:
+            super().run_validators(line)
 
 
 def _file_type(name: str) -> str:
@@ -66,7 +73,7 @@ class RulesForm(forms.ModelForm):
         label=gettext_lazy("attachment types"), widget=forms.CheckboxSelectMultiple,
         choices=[(name, _file_type(name)) for name in ATTACHMENT_SIGNATURES],
     )
-    review_checklist = LinesField(label=gettext_lazy("review checklist"), longest=100,
+    review_checklist = LinesField(label=gettext_lazy("review checklist"), longest=100, most=services.MOST_CHECKLIST_POINTS,
                                   help_text=gettext_lazy("One point per line; a reviewer confirms each before approving."))
 
     class Meta:

@@ -43,11 +43,14 @@ class UnitCreationForm(UnitForm):
     )
 
     def clean_first_admin(self):
-        login = self.cleaned_data["first_admin"].strip()
-        if login.isascii() and login.isdigit():
-            from accounts.models import phone_validator
+        from accounts.services import check_unit_admin_login
 
-            phone_validator(login)  # before the unit is made, not after
+        login = self.cleaned_data["first_admin"].strip()
+        if login:
+            try:  # before the unit is made, not after
+                login = check_unit_admin_login(login=login)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages)
         return login
 
 
@@ -103,7 +106,7 @@ class UnitAdmin(PlatformModelAdmin):
             if password:
                 self.message_user(request, gettext(
                     "%(login)s is the unit's admin, with a new account. One-time password, shown only now: %(password)s — "
-                    "hand it over in person and ask them to change it once signed in.") % {"login": admin_user.username, "password": password},
+                    "hand it over in person; the console asks them for a password of their own when they first sign in.") % {"login": admin_user.username, "password": password},
                     messages.WARNING)
             else:
                 self.message_user(request, gettext("%(login)s is the unit's admin.") % {"login": admin_user.username})

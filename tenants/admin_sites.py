@@ -5,35 +5,40 @@
 - each unit's console at /u/<unit>/admin/: the unit admin manages the organisation
   tree and member roll; county viewers and operators may look in.
 """
+from functools import wraps
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
-# Third-party apps whose names are not translatable at their source (django-axes, django-otp).
-APP_NAMES = {
-    "axes": (_("Sign-in attempts"), {"accessattempt": _("failed sign-ins")}),
-    "otp_totp": (_("Two-step verification"), {"totpdevice": _("authenticator devices")}),
-}
+class NewPasswordFirst:
+    """Someone signed in with a password another person has seen (a new unit's first admin,
+    with the one-time password the operator handed over) chooses their own before anything else."""
+
+    OPEN_WITH_A_TEMPORARY_PASSWORD = {"password_change", "password_change_done", "logout", "jsi18n"}
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def gated(request, *args, **kwargs):
+            if (getattr(request.user, "password_is_temporary", False) and self.has_permission(request)
+                    and request.resolver_match.url_name not in self.OPEN_WITH_A_TEMPORARY_PASSWORD):
+                messages.warning(request, _("You signed in with a one-time password: choose a password of your own to go on."))
+                return HttpResponseRedirect(reverse(f"{self.name}:password_change"))
+            return inner(request, *args, **kwargs)
+
+        return gated
 
 
-class PlatformAdminSite(admin.AdminSite):
+class PlatformAdminSite(NewPasswordFirst, admin.AdminSite):
     site_header = _("Jiannuo platform console")
     site_title = _("Jiannuo")
     index_title = _("Platform")
-
-    def get_app_list(self, request, app_label=None):
-        app_list = super().get_app_list(request, app_label)
-        for app in app_list:
-            name, models = APP_NAMES.get(app["app_label"], (None, {}))
-            app["name"] = name or app["name"]
-            for model in app["models"]:
-                model["name"] = models.get(model["object_name"].lower(), model["name"])
-        return app_list
 
     def has_permission(self, request) -> bool:
         user = request.user
@@ -47,7 +52,7 @@ class PlatformAdminSite(admin.AdminSite):
         return redirect_to_login(request.GET.get("next") or "/admin/", "/accounts/login/")
 
 
-class UnitAdminSite(admin.AdminSite):
+class UnitAdminSite(NewPasswordFirst, admin.AdminSite):
     site_title = _("Jiannuo")
     index_title = _("Unit console")
 

@@ -24,6 +24,9 @@ class User(AbstractUser):
     # When the person last proved they hold the phone (an SMS code). A password set that
     # way is the person's own; one set with a code a unit admin handed over is not.
     phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True, editable=False)
+    # A password someone else has seen (a new unit's first admin gets a one-time password from
+    # the operator): the consoles ask for a new one before anything else. Any new password clears it.
+    password_is_temporary = models.BooleanField(_("one-time password"), default=False, editable=False)
 
     objects = UserManager()
 
@@ -40,6 +43,10 @@ class User(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.full_name or self.username
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_is_temporary = False
 
     def get_session_auth_hash(self):
         return salted_hmac(

@@ -13,11 +13,11 @@ from .policy import RoundRules, can_edit, can_record, can_review, reviewer_for, 
 from .posts import member_post_assign
 from .proposing import check_item_counts, check_items, check_member_may_pledge, pledge_create, pledge_delete, pledge_submit, pledge_update
 from .review import pledge_approve, pledge_publish, pledge_return, round_publish_approved
-from .rounds import check_round_dates, check_rules, round_open, round_update, rules_update
+from .rounds import MOST_CHECKLIST_POINTS, MOST_ITEMS, MOST_TEMPLATES_PER_TIER, check_round_dates, check_rules, round_open, round_update, rules_update
 from .steps import EDITABLE_STATES, FULFIL_PHASES, ITEM_FIELDS, PROPOSE_PHASES, PUBLISH_PHASES, REVIEW_PHASES, check_phase, conflict
 
 __all__ = [
-    "EDITABLE_STATES", "FULFIL_PHASES", "ITEM_FIELDS", "PROPOSE_PHASES", "PUBLISH_PHASES", "REVIEW_PHASES", "RoundRules",
+    "EDITABLE_STATES", "FULFIL_PHASES", "ITEM_FIELDS", "MOST_CHECKLIST_POINTS", "MOST_ITEMS", "MOST_TEMPLATES_PER_TIER", "PROPOSE_PHASES", "PUBLISH_PHASES", "REVIEW_PHASES", "RoundRules",
     "can_edit", "can_record", "can_review", "check_item_counts", "check_items", "check_member_may_pledge", "check_phase",
     "check_round_dates", "check_rules", "conflict", "item_close", "item_rectify", "item_request_close", "item_send_back",
     "member_post_assign", "pledge_approve", "pledge_create", "pledge_delete", "pledge_publish", "pledge_return", "pledge_submit",

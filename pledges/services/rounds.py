@@ -16,11 +16,28 @@ from ..models import ItemKind, PHASE_FIELDS, PledgeRules, Round
 from ..selectors import rules_current
 from .policy import rules_snapshot
 
+# A pledge names a few items (004: members 2–3, organisations 3–5); the checklist a few points
+# (002: 五带头, tied to the post, feasible, concrete); a tier a few common pledges.
+MOST_ITEMS = 20
+MOST_CHECKLIST_POINTS = 20
+MOST_TEMPLATES_PER_TIER = 20
+
+
+def _bad_text(text, longest: int) -> bool:
+    # PostgreSQL keeps no NUL in text or JSON: refused here, not as a database error.
+    return not isinstance(text, str) or not text.strip() or len(text) > longest or "\x00" in text
+
+
 def check_rules(*, rules: PledgeRules) -> None:
     errors: dict[str, str] = {}
     for low, high in (("member_items_min", "member_items_max"), ("organization_items_min", "organization_items_max"), ("corrections_min", "corrections_max")):
         if getattr(rules, low) > getattr(rules, high):
             errors[low] = _("The fewest cannot be more than the most.")
+    for low, high in (("member_items_min", "member_items_max"), ("organization_items_min", "organization_items_max")):
+        if low not in errors and getattr(rules, low) < 1:
+            errors[low] = _("A pledge names at least one item.")
+        if getattr(rules, high) > MOST_ITEMS:
+            errors[high] = _("At most %(n)d items.") % {"n": MOST_ITEMS}
     if not rules.areas:
         errors["areas"] = _("Keep at least one area.")
     if not rules.kinds:
@@ -34,12 +51,23 @@ def check_rules(*, rules: PledgeRules) -> None:
     unknown_types = set(rules.attachment_types or []) - set(ATTACHMENT_SIGNATURES)
     if unknown_types or not rules.attachment_types:
         errors["attachment_types"] = _("Choose among: %(types)s.") % {"types": ", ".join(ATTACHMENT_SIGNATURES)}
+    checklist = rules.review_checklist or []
+    if any(_bad_text(point, 100) for point in checklist):
+        errors["review_checklist"] = _("Each point of the checklist is a text of 1 to 100 characters.")
+    elif len(set(checklist)) < len(checklist):
+        twice = next(point for point in checklist if checklist.count(point) > 1)
+        errors["review_checklist"] = _("This point is in the checklist twice: %(point)s") % {"point": twice}
+    elif len(checklist) > MOST_CHECKLIST_POINTS:
+        errors["review_checklist"] = _("Keep the checklist to at most %(n)d points.") % {"n": MOST_CHECKLIST_POINTS}
     templates = rules.common_templates or {}
-    if not isinstance(templates, dict) or any(
-        tier not in Member.Tier.values or not isinstance(texts, list) or not all(isinstance(t, str) and 0 < len(t) <= 1000 for t in texts)
-        for tier, texts in templates.items()
-    ):
+    if not isinstance(templates, dict) or any(tier not in Member.Tier.values or not isinstance(texts, list) for tier, texts in templates.items()):
         errors["common_templates"] = _("Give a list of texts for each member tier (%(tiers)s).") % {"tiers": ", ".join(Member.Tier.values)}
+    else:
+        for tier, texts in templates.items():
+            if len(texts) > MOST_TEMPLATES_PER_TIER or any(_bad_text(text, 1000) for text in texts):
+                errors["common_templates"] = _("Common pledges of %(tier)s: at most %(n)d texts, each of 1 to 1000 characters.") % {
+                    "tier": Member.Tier(tier).label, "n": MOST_TEMPLATES_PER_TIER}
+                break
     if errors:
         raise ValidationError(errors)
 

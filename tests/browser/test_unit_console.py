@@ -26,16 +26,32 @@ def unit_admin_page(live_site, browser, world, django_db_blocker):
     context.close()
 
 
-def test_the_start_page_links_to_members_organisations_pledges_rules_and_rounds(live_site, unit_admin_page):
-    page = unit_admin_page
+def test_a_new_unit_admin_signs_in_and_finds_members_organisations_pledges_rules_and_rounds(live_site, page, person, world, django_db_blocker):
+    """As the README has it: a unit admin opens /u/<unit>/admin/, signs in with the form, and the
+    start page and the sidebar link to what the unit runs (no "Not available for global schema")."""
+    from accounts.models import UnitRole
+
+    admin = person("browser-unit-admin", full_name="浏览器单位管理员")
+    with django_db_blocker.unblock():
+        UnitRole.objects.create(user=admin, unit=world["A"].unit, role=UnitRole.Role.UNIT_ADMIN)
     page.goto(f"{live_site}/u/unit-a/admin/")
+    assert "/accounts/login/" in page.url  # the console asks who is there
+    page.get_by_label("用户名或手机号").fill("browser-unit-admin")
+    page.get_by_label("密码").fill("Browser-pass-2026")
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
+    assert page.url.endswith("/u/unit-a/admin/")
+    assert "Not available" not in page.locator("body").inner_text()
     main = page.locator("#content-main")
-    assert "Not available" not in main.inner_text()
-    for name in ("党员", "党组织", "承诺规则", "轮次", "承诺事项", "操作记录"):
+    for name in ("党员", "党组织", "承诺", "承诺规则", "轮次", "承诺事项", "操作记录"):
         assert main.get_by_role("link", name=name, exact=True).first.is_visible(), name
     with page.expect_navigation():
         main.get_by_role("link", name="党员", exact=True).first.click()
     assert "/admin/organization/member/" in page.url
+    assert "Not available" not in page.locator("body").inner_text()  # the sidebar, now open, too
+    sidebar = page.locator("#nav-sidebar")
+    for name in ("党员", "党组织", "承诺", "承诺规则", "轮次"):
+        assert sidebar.get_by_role("link", name=name, exact=True).first.is_visible(), name
     headers = page.locator("#result_list thead th").all_inner_texts()
     assert any(h.strip() == "姓名" for h in headers), headers
 

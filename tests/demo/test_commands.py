@@ -22,3 +22,13 @@ def test_demo_codes_are_read_out_only_in_the_demo(world, db):
     with override_settings(JIANNUO_DEMO=True):
         call_command("demo_otp", "operator", stdout=out)
     assert out.getvalue().strip() == f"{TOTP(device.bin_key).token():06d}"
+
+
+def test_the_demo_township_has_rural_and_community_members():
+    """Most township members are villagers or residents (003): 红星镇 has both tiers."""
+    from demo.management.commands.seed_demo import UNITS, _member_tier
+    from tenants.organization.models import Member
+
+    slug, name, kind, county, admin, leader_tier, tree = next(spec for spec in UNITS if spec[0] == "hongxing")
+    tiers = {_member_tier(kind, branch) for branch, groups, count in tree}
+    assert {Member.Tier.RURAL_MEMBER, Member.Tier.COMMUNITY_MEMBER} <= tiers

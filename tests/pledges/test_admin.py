@@ -1,4 +1,5 @@
 """The unit console: rules and rounds are edited there through the same services."""
+import pytest
 from django.test import Client
 
 from pledges.models import PledgeRules, Round
@@ -104,6 +105,28 @@ def test_the_rules_page_takes_lists_one_per_line_and_refuses_in_chinese(world, d
     assert "每行最多 100 个字" in page
     with unit_run(A.unit):
         assert rules_current().areas == ["study", "work"]  # nothing changed
+
+
+@pytest.mark.parametrize("changes, field, said", [
+    ({"review_checklist": "切实可行\n具体\x00明确"}, "review_checklist", "不能包含空字符"),  # was a database error (500)
+    ({"review_checklist": "切实可行\n具体明确\n切实可行"}, "review_checklist", "审核要点重复：切实可行"),
+    ({"review_checklist": "\n".join(f"要点{n}" for n in range(21))}, "review_checklist", "最多 20 行"),
+    ({"common_community_member": "邻里互助\x00"}, "common_community_member", "不能包含空字符"),
+    ({"member_items_min": 0}, "member_items_min", "至少"),
+])
+def test_the_rules_page_refuses_what_a_round_could_not_use_beside_the_field(world, db, changes, field, said):
+    from pledges.selectors import rules_current
+
+    A = world["A"]
+    with unit_run(A.unit):
+        rules = rules_current()
+    response = _console(A.admin).post(f"/u/unit-a/admin/pledges/pledgerules/{rules.pk}/change/", _rules_form(rules, **changes))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field] and said in " ".join(errors[field])
+    with unit_run(A.unit):
+        after = rules_current()
+        assert (after.review_checklist, after.common_templates, after.member_items_min) == (rules.review_checklist, rules.common_templates, rules.member_items_min)
 
 
 def test_a_pledges_page_shows_its_items_review_comments_and_history(world, db):

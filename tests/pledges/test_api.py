@@ -270,6 +270,16 @@ def test_rules_are_read_by_members_and_changed_by_admins(world, db):
     assert ok.status_code == 200 and ok.json()["monthly_reminder_day"] == 25
 
 
+def test_the_rules_refuse_a_checklist_point_given_twice_in_chinese(world, db):
+    A = world["A"]
+    admin = api_client_for(A.admin)
+    before = admin.get(unit_url(A, "pledge-rules/")).json()["review_checklist"]
+    bad = admin.patch(unit_url(A, "pledge-rules/"), {"review_checklist": ["切实可行", "切实可行"]}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert bad.status_code == 400
+    assert "审核要点重复" in " ".join(bad.json()["error"]["fields"]["review_checklist"])
+    assert admin.get(unit_url(A, "pledge-rules/")).json()["review_checklist"] == before
+
+
 def test_pledge_letter_is_a_pdf_once_approved(world, db):
     A = world["A"]
     response = api_client_for(A.member).get(unit_url(A, f"pledges/{A.pledge_id}/letter/"))

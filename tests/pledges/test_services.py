@@ -203,6 +203,35 @@ def test_bad_rules_are_refused(world, db):
         assert rules_current().member_items_min == 2
 
 
+@pytest.mark.parametrize("changes, field", [
+    ({"member_items_min": 0}, "member_items_min"),  # a pledge of no items
+    ({"organization_items_min": 0, "organization_items_max": 0}, "organization_items_min"),
+    ({"member_items_max": 21}, "member_items_max"),
+    ({"review_checklist": ["联系岗位实际", "切实可行", "联系岗位实际"]}, "review_checklist"),  # one point twice
+    ({"review_checklist": ["切实\x00可行"]}, "review_checklist"),  # PostgreSQL keeps no NUL
+    ({"review_checklist": ["  "]}, "review_checklist"),
+    ({"review_checklist": [f"要点{n}" for n in range(21)]}, "review_checklist"),
+    ({"common_templates": {"rural_member": ["带头致富\x00"]}}, "common_templates"),
+    ({"common_templates": {"community_member": [f"承诺{n}" for n in range(21)]}}, "common_templates"),
+    ({"common_templates": {"rural_member": [""]}}, "common_templates"),
+])
+def test_rules_a_round_could_not_use_are_refused_and_change_nothing(world, db, changes, field):
+    with unit_run(world["A"].unit):
+        before = rules_current()
+        with pytest.raises(ValidationError) as excinfo:
+            services.rules_update(changes=changes)
+        assert list(excinfo.value.message_dict) == [field]
+        after = rules_current()
+        assert (after.member_items_min, after.review_checklist, after.common_templates) == (
+            before.member_items_min, before.review_checklist, before.common_templates)
+
+
+def test_a_bad_tiers_common_pledges_are_named_by_the_tier(world, db):
+    with unit_run(world["A"].unit), pytest.raises(ValidationError) as excinfo:
+        services.rules_update(changes={"common_templates": {"rural_member": ["x" * 1001]}})
+    assert "Rural member" in excinfo.value.message_dict["common_templates"][0]
+
+
 def test_fulfil_record_report_close_out_completes_the_pledge(world, db):
     A = world["A"]
     with unit_run(A.unit):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,7 +20,7 @@ from tests.conftest import api_client_for, console_client, unit_url
 
 
 def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
 def test_the_unit_consoles_start_page_links_to_what_the_unit_runs(world, db):
@@ -152,8 +153,11 @@ def test_create_unit_gives_the_unit_its_first_admin(world, db):
     assert "existing account" in out.getvalue()
     assert UnitRole.objects.filter(user=world["A"].admin, unit__slug="second-admin", role=UnitRole.Role.UNIT_ADMIN).exists()
     assert world["A"].admin.check_password("pass-1234")
-    with pytest.raises(CommandError, match="not its admin"):
-        call_command("create_unit", "--county", "k1", "--slug", "third-admin", "--name", "Third", "--kind", "township", "--admin", "1234567")
+    # A login that cannot be anyone's is refused before the unit is made: no unit without its admin.
+    for login in ("1234567", "bad name!", "  "):
+        with pytest.raises(CommandError, match="admin"):
+            call_command("create_unit", "--county", "k1", "--slug", "third-admin", "--name", "Third", "--kind", "township", "--admin", login)
+        assert not Unit.objects.filter(slug="third-admin").exists()
 
 
 def test_the_console_offers_the_first_admin_when_a_unit_is_created(world, db):
@@ -173,6 +177,33 @@ def test_the_console_offers_the_first_admin_when_a_unit_is_created(world, db):
         "name": "Bad Town", "slug": "bad-town", "kind": "township", "county": world.counties["K1"].pk, "first_admin": "1234",
     })
     assert refused.status_code == 200 and not Unit.objects.filter(slug="bad-town").exists()  # refused before the unit is made
+    refused = operator.post("/admin/tenants/unit/add/", {
+        "name": "Bad Town", "slug": "bad-town", "kind": "township", "county": world.counties["K1"].pk, "first_admin": "bad name!",
+    })
+    assert "first_admin" in refused.context["adminform"].form.errors and not Unit.objects.filter(slug="bad-town").exists()
+
+
+def test_a_first_admin_with_a_one_time_password_chooses_their_own_before_anything_else(world, db):
+    out = io.StringIO()
+    call_command("create_unit", "--county", "k1", "--slug", "own-password", "--name", "Own Password Town", "--kind", "township",
+                 "--admin", "13612345679", stdout=out)
+    one_time = re.search(r"one-time password: (\S+)\)", out.getvalue()).group(1)
+    admin = User.objects.get(phone="13612345679")
+    assert admin.password_is_temporary
+    browser = console_client(admin)
+    for page in ("/u/own-password/admin/", "/u/own-password/admin/organization/member/", "/u/own-password/admin/pledges/pledgerules/"):
+        answer = browser.get(page)
+        assert answer.status_code == 302 and answer["Location"].endswith("/password_change/"), page
+    form = browser.get("/u/own-password/admin/password_change/")
+    assert form.status_code == 200 and "一次性密码" in form.content.decode()
+    changed = browser.post("/u/own-password/admin/password_change/", {
+        "old_password": one_time, "new_password1": "Own-choice-2026", "new_password2": "Own-choice-2026"})
+    assert changed.status_code == 302
+    admin.refresh_from_db()
+    assert not admin.password_is_temporary and admin.check_password("Own-choice-2026")
+    assert browser.get("/u/own-password/admin/").status_code == 200  # the console opens
+    # An existing account keeps its own password and is asked for nothing.
+    assert not User.objects.get(pk=world["A"].admin.pk).password_is_temporary
 
 
 def test_rural_and_community_members_have_their_tiers_and_common_pledges(world, db):
@@ -217,9 +248,26 @@ def test_a_county_viewer_reads_the_rules_as_words(world, db):
 
 
 def test_the_platform_console_names_third_party_sections_in_chinese(world, db):
-    text = _text(console_client(world.operator).get("/admin/").content.decode())
-    assert "两步验证" in text and "登录尝试" in text
-    assert "Axes" not in text and "TOTP" not in text and "Access attempts" not in text
+    """django-axes' and django-otp's sections read in Chinese on every page, not only the start
+    page: the titles, breadcrumbs, counts and actions of their lists and records."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    operator = console_client(world.operator)  # signs in past two-step verification: a device exists
+    device = TOTPDevice.objects.get(user=world.operator)
+    pages = {url: _text(operator.get(url).content.decode()) for url in (
+        "/admin/", "/admin/axes/accessattempt/", "/admin/otp_totp/totpdevice/", f"/admin/otp_totp/totpdevice/{device.pk}/change/")}
+    assert "两步验证" in pages["/admin/"] and "登录尝试" in pages["/admin/"]
+    assert "首页 › 登录尝试 › 登录失败记录" in pages["/admin/axes/accessattempt/"]
+    assert "首页 › 两步验证 › 身份验证器" in pages["/admin/otp_totp/totpdevice/"] and "1 身份验证器" in pages["/admin/otp_totp/totpdevice/"]
+    for url, text in pages.items():
+        for english in ("Axes", "Otp_Totp", "TOTP", "Access attempt", "access attempt"):
+            assert english not in text, (url, english)
+
+
+def test_naming_third_party_records_asks_for_no_migration(db):
+    out = io.StringIO()
+    call_command("makemigrations", "axes", "otp_totp", check=True, dry_run=True, stdout=out)  # exits non-zero on a change
+    assert "No changes detected" in out.getvalue()
 
 
 def test_the_sign_in_page_names_each_language_in_itself(client, db):

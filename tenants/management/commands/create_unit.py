@@ -24,6 +24,13 @@ class Command(BaseCommand):
         county = Jurisdiction.objects.filter(code=options["county"], level="county").first()
         if county is None:
             raise CommandError(f"no county with code {options['county']!r}")
+        if options["admin"] is not None:
+            from accounts.services import check_unit_admin_login
+
+            try:  # before the unit is made: no unit is left without the admin it was meant to have
+                options["admin"] = check_unit_admin_login(login=options["admin"])
+            except ValidationError as exc:
+                raise CommandError("admin: " + " ".join(exc.messages))
         started = time.perf_counter()
         try:
             with acting(source="command"):

@@ -34,7 +34,8 @@ POSTS = ["党建专干", "村务监督员", "网格员", "会计", "教师", "�
 # tree: list of (branch name, [group names], member count)
 UNITS = [
     ("hongxing", "红星镇", Unit.Kind.TOWNSHIP, "hongxing-xian", "hongxing-admin", Member.Tier.TOWNSHIP_LEADER,
-     [("镇机关党支部", [], 18), ("红星村党支部", ["第一党小组", "第二党小组"], 26), ("东岭村党支部", [], 20), ("离退休党支部", [], 12)]),
+     [("镇机关党支部", [], 18), ("红星村党支部", ["第一党小组", "第二党小组"], 26), ("东岭村党支部", [], 20), ("离退休党支部", [], 12),
+      ("红星社区党支部", [], 10)]),
     ("xianwei-jiguan", "县委机关", Unit.Kind.AGENCY, "hongxing-xian", "jiguan-admin", Member.Tier.AGENCY_MEMBER,
      [("办公室党支部", [], 14), ("组织部党支部", [], 12), ("宣传部党支部", [], 10)]),
     ("yizhong", "县第一中学", Unit.Kind.SCHOOL, "hongxing-xian", "yizhong-admin", Member.Tier.INSTITUTION_MEMBER,
@@ -47,8 +48,11 @@ UNITS = [
 
 
 def _member_tier(kind: str, branch_name: str) -> str:
-    """A township's village branches hold rural members, its other branches agency staff."""
+    """A township's village branches hold rural members, its residential community's branch
+    community members, its other branches agency staff."""
     if kind == Unit.Kind.TOWNSHIP:
+        if "社区" in branch_name:
+            return Member.Tier.COMMUNITY_MEMBER
         return Member.Tier.RURAL_MEMBER if "村" in branch_name else Member.Tier.AGENCY_MEMBER
     return {Unit.Kind.AGENCY: Member.Tier.AGENCY_MEMBER, Unit.Kind.SCHOOL: Member.Tier.INSTITUTION_MEMBER,
             Unit.Kind.STATE_ENTERPRISE: Member.Tier.ENTERPRISE_MEMBER}.get(kind, Member.Tier.COMMUNITY_MEMBER)
