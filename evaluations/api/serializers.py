@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from tenants.api.fields import Text
+from pledges.api.serializers import NamedSerializer
 from tenants.api.serializers import ModelSerializer
 
 from ..models import Evaluation, PanelMember
@@ -79,13 +80,8 @@ class GradeCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class NamedMemberSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = Text()
-
-
 class MemberPublicResultSerializer(serializers.Serializer):
-    member = NamedMemberSerializer()
+    member = NamedSerializer()
     ballots = serializers.IntegerField()
     grades = GradeCountSerializer(many=True)
     public_score = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True,
