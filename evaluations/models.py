@@ -116,7 +116,154 @@ class PublicBallot(models.Model):
     grades = models.JSONField()  # {member id: grade code}
     comments = models.JSONField(default=dict, blank=True)  # {member id: text}
     cast_on = models.DateField()
+    applied = models.BooleanField(default=False)  # the running tallies include it
 
     class Meta:
         verbose_name = _("public ballot")
         verbose_name_plural = _("public ballots")
+        indexes = [models.Index(fields=["evaluation"], condition=models.Q(applied=False), name="public_ballot_pending")]
+
+
+# ------------------------------------------------------------------ members' own ballots and reviews
+
+class Method(models.TextChoices):
+    """What a grade was given by. A leader's branch evaluates them with the same ballot its
+    members use for each other (peer), which counts as 所在支部评议 in the leaders' scheme."""
+
+    SELF = scoring.SELF, _("self-evaluation")
+    PEER = scoring.PEER, _("peer review")
+    PUBLIC = scoring.PUBLIC, _("public evaluation")
+    LEADER = scoring.LEADER, _("leader review")
+    ORGANISATION = scoring.ORGANISATION, _("organisational assessment")
+    TEAM = scoring.TEAM, _("leading team review")
+
+
+class BallotRight(models.Model):
+    """A member's right to cast one anonymous ballot (peer review in their branch, or the leading
+    team's review of each other), issued to everyone eligible when the evaluation opens. Casting
+    deletes it, like a public token: a live right is someone who has not voted yet, and a spent
+    one leaves no row whose order or time could be matched to a ballot."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=20, choices=[(Method.PEER, Method.PEER.label), (Method.TEAM, Method.TEAM.label)])
+    voter = models.ForeignKey("organization.Member", on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("organization.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("ballot right")
+        verbose_name_plural = _("ballot rights")
+        constraints = [models.UniqueConstraint(fields=["evaluation", "method", "voter"], name="ballot_right_once")]
+
+
+class RightsIssued(models.Model):
+    """That an evaluation's ballot rights were issued (once, when it opened): afterwards a
+    member without a live right has voted, or joined too late to."""
+
+    evaluation = models.OneToOneField(Evaluation, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    issued_on = models.DateField()
+
+
+class MemberBallot(models.Model):
+    """One member's anonymous grades for the others of their branch (peer) or of the leading
+    team (team). Like a public ballot: a random id, the day only, nothing naming the voter.
+    `applied` says the running tallies include it (set by the task that adds it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=20, choices=[(Method.PEER, Method.PEER.label), (Method.TEAM, Method.TEAM.label)])
+    branch = models.ForeignKey("organization.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    grades = models.JSONField()  # {member id: grade code}
+    cast_on = models.DateField()
+    applied = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("member ballot")
+        verbose_name_plural = _("member ballots")
+        indexes = [models.Index(fields=["evaluation"], condition=models.Q(applied=False), name="member_ballot_pending")]
+
+
+class Review(AuditedModel):
+    """A signed grade and comment: the secretary's leader review of a member of their branch, the
+    review of a branch secretary by the secretary above (领导点评, 002: half-yearly as well as at
+    year end), or the organisation's assessment (组织考评). Only the year-end one is scored.
+    `applied_grade` is the grade the running tallies hold for it (the task moves it to `grade`)."""
+
+    class Stage(models.TextChoices):
+        INTERIM = "interim", _("half-year (interim)")
+        YEAR_END = "year_end", _("year end")
+
+    evaluation = models.ForeignKey(Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="reviews")
+    method = models.CharField(_("method"), max_length=20, choices=[(Method.LEADER, Method.LEADER.label), (Method.ORGANISATION, Method.ORGANISATION.label)])
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.YEAR_END)
+    subject = models.ForeignKey("organization.Member", verbose_name=_("member reviewed"), on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey("organization.Member", verbose_name=_("reviewer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer_name = models.CharField(_("reviewer's name"), max_length=50)
+    grade = models.CharField(_("grade"), max_length=30)
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    applied_grade = models.CharField(max_length=30, blank=True, editable=False)
+    reviewed_on = models.DateField(_("reviewed on"))
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        constraints = [models.UniqueConstraint(fields=["evaluation", "method", "stage", "subject"], name="review_once_per_stage")]
+        indexes = [models.Index(fields=["evaluation"], condition=~models.Q(applied_grade=models.F("grade")), name="review_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.subject_id}"
+
+
+class SelfAssessment(AuditedModel):
+    """A member's self-evaluation and report (自评、述职): a word on each pledge item, one on the
+    year, and a self grade (scored only if the scheme weighs self-evaluation)."""
+
+    evaluation = models.ForeignKey(Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="self_assessments")
+    member = models.ForeignKey("organization.Member", verbose_name=_("member"), on_delete=models.PROTECT, related_name="+")
+    grade = models.CharField(_("self grade"), max_length=30)
+    report = models.TextField(_("report (述职)"), max_length=5000)
+    item_notes = models.JSONField(_("on each pledge item"), default=dict, blank=True)  # {item id: text}
+    applied_grade = models.CharField(max_length=30, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("self-assessment")
+        verbose_name_plural = _("self-assessments")
+        constraints = [models.UniqueConstraint(fields=["evaluation", "member"], name="self_assessment_once")]
+        indexes = [models.Index(fields=["evaluation"], condition=~models.Q(applied_grade=models.F("grade")), name="self_assessment_pending")]
+
+
+class BranchReport(AuditedModel):
+    """A branch's report for the year (支部书记述职), written by its secretary."""
+
+    evaluation = models.ForeignKey(Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="branch_reports")
+    branch = models.ForeignKey("organization.Organization", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("report"), max_length=10000)
+    written_by = models.CharField(_("written by"), max_length=50)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("branch report")
+        verbose_name_plural = _("branch reports")
+        constraints = [models.UniqueConstraint(fields=["evaluation", "branch"], name="branch_report_once")]
+
+
+class MemberScore(models.Model):
+    """A member's running tallies: how many of each grade each method gave them (counts, so
+    ballots add up in any order), and the score and grade they make by the scheme. Kept current
+    ballot by ballot by a task, and rebuilt from the ballots by the full recompute, which must
+    find the same numbers."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="scores")
+    member = models.ForeignKey("organization.Member", on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
+    is_leader = models.BooleanField(default=False)
+    tallies = models.JSONField(default=dict)  # {method: {grade code: count}}
+    score = models.DecimalField(max_digits=4, decimal_places=1, null=True)
+    grade = models.CharField(max_length=30, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("member score")
+        verbose_name_plural = _("member scores")
+        constraints = [models.UniqueConstraint(fields=["evaluation", "member"], name="member_score_once")]

@@ -156,3 +156,27 @@ def rounded(value: Fraction) -> Decimal:
     if 2 * rest >= tenths.denominator:
         whole += 1
     return Decimal(whole).scaleb(-1)
+
+
+# Methods as stored (what gave the grade) to components of each scheme: a leader's branch grades
+# them on the ballot its members use for each other.
+MEMBER_COMPONENTS = {SELF: SELF, PEER: PEER, PUBLIC: PUBLIC, LEADER: LEADER, ORGANISATION: ORGANISATION}
+LEADER_COMPONENTS = {SELF: SELF, PEER: BRANCH, PUBLIC: PUBLIC, TEAM: TEAM}
+
+
+def tally_of_counts(counts: Mapping[str, int], scheme: Scheme) -> Tally:
+    """A tally from stored counts per grade (grades no longer on the scale are ignored)."""
+    result = Tally()
+    for grade, n in counts.items():
+        if grade in scheme.points and n:
+            result.points += scheme.points[grade] * n
+            result.count += n
+            result.by_grade[grade] = n
+    return result
+
+
+def result_of_counts(counts: Mapping[str, Mapping[str, int]], scheme: Scheme, *, is_leader: bool) -> Result:
+    """A member's result from their stored counts ({method: {grade: count}})."""
+    components = LEADER_COMPONENTS if is_leader else MEMBER_COMPONENTS
+    tallies = {components[m]: tally_of_counts(by_grade, scheme) for m, by_grade in counts.items() if m in components}
+    return member_result({m: t for m, t in tallies.items() if t.count}, scheme)

@@ -1,14 +1,19 @@
 """Evaluation reads, in the caller's unit (the routing has switched to its schema)."""
 from __future__ import annotations
 
+from collections import Counter
+from decimal import Decimal
 from fractions import Fraction
 from math import ceil
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from tenants.organization.models import Member
+from pledges.models import PledgeItem
+from pledges.services.steps import LEADER_TIERS
+from tenants.organization.models import Member, Organization
 
-from .models import Evaluation, PanelMember, PublicBallot
+from . import scoring
+from .models import BallotRight, Evaluation, MemberScore, PanelMember, PublicBallot, Review
 from .scoring import Tally, rounded
 
 
@@ -67,3 +72,133 @@ def public_results(*, evaluation, branch_id: int) -> dict:
             "satisfaction_rate": str(rounded(Fraction(100 * sum(tally.by_grade.get(c, 0) for c in best_two), tally.count))),
         })
     return {"ballots": len(ballots), "members": rows}
+
+
+# ------------------------------------------------------------------ scores and figures
+
+def _rate(part: int, whole: int) -> Decimal | None:
+    return rounded(Fraction(100 * part, whole)) if whole else None
+
+
+def _figures(rows, best_two: set[str], scale_codes: list[str], items: tuple[int, int]) -> dict:
+    """Members' scores summed up: how many, how many scored, the mean shown score, the grade
+    distribution, the public's satisfaction (the two best grades' share of all public grades)
+    and the close-out rate of the pledge items."""
+    scored = [r for r in rows if r["score"] is not None]
+    total = sum((r["score"] for r in scored), Decimal(0))
+    public = Counter()
+    for r in rows:
+        public.update(r["tallies"].get("public", {}))
+    public_total = sum(public.values())
+    public_top = sum(n for code, n in public.items() if code in best_two)
+    grades = Counter(r["grade"] for r in scored)
+    return {
+        "members": len(rows),
+        "scored": len(scored),
+        "score_sum": total,
+        "mean_score": rounded(Fraction(total) / len(scored)) if scored else None,
+        "grades": {code: grades.get(code, 0) for code in scale_codes},
+        "public_grades": public_total,
+        "public_top_two": public_top,
+        "satisfaction_rate": _rate(public_top, public_total),
+        "items": items[0],
+        "items_closed": items[1],
+        "close_out_rate": _rate(items[1], items[0]),
+    }
+
+
+def _score_rows(evaluation) -> list[dict]:
+    return list(MemberScore.objects.filter(evaluation=evaluation).values("member_id", "branch_id", "score", "grade", "tallies"))
+
+
+def unit_figures(*, evaluation) -> dict:
+    """The unit's evaluation figures (what the county reads from the roll-up table)."""
+    scale = evaluation.grades()
+    items = PledgeItem.objects.filter(pledge__round_id=evaluation.round_id).aggregate(
+        total=Count("id"), closed=Count("id", filter=Q(state=PledgeItem.State.CLOSED)))
+    return _figures(_score_rows(evaluation), {g.code for g in scale[:2]}, [g.code for g in scale], (items["total"], items["closed"]))
+
+
+def branch_figures(*, evaluation, branch_ids=None) -> list[dict]:
+    """The same figures per branch (of the branches given, or all)."""
+    scale = evaluation.grades()
+    rows = _score_rows(evaluation)
+    items = PledgeItem.objects.filter(pledge__round_id=evaluation.round_id, pledge__member__isnull=False)
+    per_branch_items = {b: (t, c) for b, t, c in items.order_by().values_list("pledge__member__branch_id").annotate(
+        t=Count("id"), c=Count("id", filter=Q(state=PledgeItem.State.CLOSED)))}
+    by_branch: dict[int, list] = {}
+    for r in rows:
+        by_branch.setdefault(r["branch_id"], []).append(r)
+    names = dict(Organization.objects.filter(pk__in=by_branch).values_list("id", "name"))
+    wanted = sorted(by_branch if branch_ids is None else set(branch_ids) & set(by_branch), key=lambda b: (names.get(b, ""), b))
+    return [{"branch": {"id": b, "name": names.get(b, "")},
+             **_figures(by_branch[b], {g.code for g in scale[:2]}, [g.code for g in scale], per_branch_items.get(b, (0, 0)))}
+            for b in wanted]
+
+
+def member_scores(*, evaluation, member_ids=None, branch_ids=None) -> list[dict]:
+    """Each member's result: the score, the grade, each component's mean and how many grades it
+    is of. A component of fewer than FEWEST_BALLOTS_SHOWN anonymous grades shows only its count:
+    one or two would show how a colleague or an evaluator voted."""
+    queryset = MemberScore.objects.filter(evaluation=evaluation).select_related("member")
+    if member_ids is not None:
+        queryset = queryset.filter(member_id__in=member_ids)
+    if branch_ids is not None:
+        queryset = queryset.filter(branch_id__in=branch_ids)
+    schemes = {False: evaluation.member_scheme(), True: evaluation.leader_scheme()}
+    out = []
+    for row in queryset.order_by("member__name", "member_id"):
+        scheme = schemes[row.is_leader]
+        components = scoring.LEADER_COMPONENTS if row.is_leader else scoring.MEMBER_COMPONENTS
+        parts = []
+        for method, component in components.items():
+            tally = scoring.tally_of_counts(row.tallies.get(method, {}), scheme)
+            hidden = method in ANONYMOUS and 0 < tally.count < FEWEST_BALLOTS_SHOWN
+            parts.append({"method": component, "label": scoring.METHOD_NAMES[component], "weight": scheme.weights.get(component, 0),
+                          "count": tally.count, "mean": None if hidden or not tally.count else rounded(tally.mean())})
+        out.append({"member": {"id": row.member_id, "name": row.member.name}, "is_leader": row.is_leader,
+                    "score": row.score, "grade": row.grade, "components": parts, "formula": scheme.describe()})
+    return out
+
+
+ANONYMOUS = {"peer", "public", "team"}
+
+
+def ballots_for(*, evaluation, member) -> list[dict]:
+    """The anonymous ballots a member has still to cast, each with the colleagues it grades."""
+    rights = list(BallotRight.objects.filter(evaluation=evaluation, voter=member).values_list("method", flat=True))
+    out = []
+    for method in sorted(rights):
+        ids = ballot_subjects(evaluation=evaluation, method=method, voter=member)
+        names = Member.objects.filter(pk__in=ids).order_by("name", "id").values("id", "name")
+        out.append({"method": method, "members": list(names)})
+    return out
+
+
+def gradeable(queryset):
+    """Members who are graded and grade: enrolled ones (active, or mobile and working elsewhere)."""
+    return queryset.filter(status__in=(Member.Status.ACTIVE, Member.Status.MOBILE))
+
+
+def leaders() -> set[int]:
+    """The unit's leading team (班子成员, scored by the leaders' 三评): its county- and
+    township-level leaders."""
+    return set(gradeable(Member.objects.filter(tier__in=LEADER_TIERS)).values_list("pk", flat=True))
+
+
+def ballot_subjects(*, evaluation, method: str, voter) -> list[int]:
+    """Whom a ballot grades: the others of the voter's branch (peer) or of the leading team."""
+    if method == "peer":
+        ids = set(gradeable(Member.objects.filter(branch_id=voter.branch_id)).values_list("pk", flat=True))
+    else:
+        ids = leaders()
+    return sorted(ids - {voter.pk})
+
+
+def reviews_visible(*, evaluation, who) -> QuerySet:
+    """Signed reviews: a member reads those of them, a secretary those of the members they
+    oversee, unit admins all."""
+    reviews = Review.objects.filter(evaluation=evaluation).select_related("subject").order_by("subject__name", "subject_id", "method", "stage")
+    if who.sees_everything:
+        return reviews
+    return reviews.filter(Q(subject_id=who.member_id or 0) | Q(subject__branch_id__in=who.oversees_ids))

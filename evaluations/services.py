@@ -11,13 +11,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pledges.models import Round
-from pledges.services.steps import conflict
+from pledges.models import PledgeItem, Round
+from pledges.services.steps import LEADER_TIERS, conflict
 from tenants.organization.caller import Caller
 from tenants.organization.models import Member, Organization
 
 from . import scoring
-from .models import BallotToken, Evaluation, PanelMember, PublicBallot
+from .selectors import ballot_subjects, gradeable
+from .models import (
+    BallotRight, BallotToken, BranchReport, Evaluation, MemberBallot, MemberScore, Method, PanelMember, PublicBallot, Review,
+    RightsIssued, SelfAssessment,
+)
 
 SCHEME_FIELDS = ("member_weights", "leader_weights", "scale", "missing", "public_quorum_percent")
 
@@ -133,12 +137,180 @@ def ballot_cast(*, secret: str, grades: dict[int, str], comments: dict[int, str]
     if set(comments) - set(grades):
         raise ValidationError({"comments": _("Comment only on members you grade.")})
     token.delete()
-    return PublicBallot.objects.create(
+    ballot = PublicBallot.objects.create(
         evaluation=evaluation, branch_id=token.branch_id, cast_on=today,
         grades={str(k): v for k, v in grades.items()}, comments={str(k): v for k, v in comments.items()},
     )
+    scores_apply_soon(evaluation_id=evaluation.pk)
+    return ballot
 
 
 def branch_members_to_grade(*, branch_id: int) -> set[int]:
     """Who the public grades in a branch: its enrolled members (active or mobile)."""
     return set(Member.objects.filter(branch_id=branch_id, status__in=(Member.Status.ACTIVE, Member.Status.MOBILE)).values_list("pk", flat=True))
+
+
+def scores_apply_soon(*, evaluation_id: int) -> None:
+    """After commit, have a worker add what this transaction recorded to the running tallies.
+    The pending rows themselves are the durable record (the periodic sweep applies whatever a
+    lost nudge leaves), so the message carries no ballot id and no time."""
+    from .tasks import apply_scores
+
+    transaction.on_commit(lambda: apply_scores.delay(evaluation_id), robust=True)
+
+
+# ------------------------------------------------------------------ members' ballots and reviews
+
+def _check_open(evaluation: Evaluation, today: date, step: str) -> None:
+    if evaluation.round.phase_on(today) != "evaluate":
+        raise conflict(_("%(step)s is open from %(day)s to %(end)s, during the round's evaluation.") % {
+            "step": step, "day": evaluation.round.evaluate_on.isoformat(), "end": evaluation.round.ends_on.isoformat()})
+
+
+def _check_grade(evaluation: Evaluation, grade: str, field: str = "grade") -> None:
+    if grade not in {g["code"] for g in evaluation.scale}:
+        raise ValidationError({field: _("Choose each grade from the scale: %(grades)s.") % {"grades": "、".join(g["label"] for g in evaluation.scale)}})
+
+
+def rights_issue(*, evaluation: Evaluation, today: date | None = None) -> bool:
+    """Once the evaluation has opened, give every member eligible a right to one peer ballot in
+    their branch (when it has someone else to grade) and every leader one team ballot, and
+    start everyone's score row. Done once; True when this call did it."""
+    today = today or timezone.localdate()
+    if today < evaluation.round.evaluate_on or RightsIssued.objects.filter(evaluation=evaluation).exists():
+        return False
+    with transaction.atomic():
+        Evaluation.objects.select_for_update().get(pk=evaluation.pk)  # one issuer at a time
+        if RightsIssued.objects.filter(evaluation=evaluation).exists():
+            return False
+        members = list(gradeable(Member.objects.all()).values_list("pk", "branch_id", "tier"))
+        per_branch: dict[int, int] = {}
+        for _pk, branch_id, _tier in members:
+            per_branch[branch_id] = per_branch.get(branch_id, 0) + 1
+        team = [pk for pk, _b, tier in members if tier in LEADER_TIERS]
+        rights = [BallotRight(evaluation=evaluation, method=Method.PEER, voter_id=pk, branch_id=branch_id)
+                  for pk, branch_id, _tier in members if per_branch[branch_id] > 1]
+        if len(team) > 1:
+            rights += [BallotRight(evaluation=evaluation, method=Method.TEAM, voter_id=pk) for pk in team]
+        BallotRight.objects.bulk_create(rights, batch_size=2000)
+        MemberScore.objects.bulk_create(
+            [MemberScore(evaluation=evaluation, member_id=pk, branch_id=branch_id, is_leader=tier in LEADER_TIERS)
+             for pk, branch_id, tier in members], batch_size=2000, ignore_conflicts=True)
+        RightsIssued.objects.create(evaluation=evaluation, issued_on=today)
+    return True
+
+
+@transaction.atomic
+def member_ballot_cast(*, evaluation: Evaluation, who: Caller, method: str, grades: dict[int, str], today: date | None = None) -> MemberBallot:
+    """A member's anonymous peer or team ballot: their right is locked and deleted and the ballot
+    written in one transaction, so submitting it many times at once records it once."""
+    today = today or timezone.localdate()
+    if who.member is None:
+        raise PermissionDenied(_("Only members cast peer ballots."))
+    _check_open(evaluation, today, _("Peer review"))
+    rights_issue(evaluation=evaluation, today=today)
+    if who.member_id in grades:
+        raise ValidationError({"grades": _("Nobody grades themselves: leave yourself out.")})
+    right = BallotRight.objects.select_for_update().filter(evaluation=evaluation, method=method, voter=who.member).first()
+    if right is None:
+        raise conflict(_("You have no ballot of this kind to cast: it has been cast already, or you are not on this evaluation's roll."))
+    subjects = set(ballot_subjects(evaluation=evaluation, method=method, voter=who.member))
+    if not grades or set(grades) - subjects:
+        raise ValidationError({"grades": _("Grade the members this ballot lists (and only them).")})
+    for grade in grades.values():
+        _check_grade(evaluation, grade, "grades")
+    right.delete()
+    ballot = MemberBallot.objects.create(evaluation=evaluation, method=method, branch_id=right.branch_id, cast_on=today,
+                                         grades={str(k): v for k, v in grades.items()})
+    scores_apply_soon(evaluation_id=evaluation.pk)
+    return ballot
+
+
+def _reviewer_name(who: Caller) -> str:
+    if who.member is not None:
+        return who.member.name
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=who.user_id).first()
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+@transaction.atomic
+def review_record(*, evaluation: Evaluation, who: Caller, subject: Member, method: str, stage: str, grade: str,
+                  comment: str = "", today: date | None = None) -> Review:
+    """A leader review (the secretary of the member's branch, or of an organisation above it for a
+    branch secretary) or the organisation's assessment (a unit admin). Interim reviews are written
+    during the fulfil phase, year-end ones during the evaluation; writing again revises it."""
+    today = today or timezone.localdate()
+    if method == Method.LEADER:
+        if who.member is None or subject.branch_id not in who.oversees_ids:
+            raise PermissionDenied(_("A member is reviewed by the secretary of their branch or of an organisation above it."))
+    elif method == Method.ORGANISATION:
+        if not who.is_unit_admin:
+            raise PermissionDenied(_("The organisation's assessment is recorded by unit admins."))
+    else:
+        raise ValidationError({"method": _("Choose leader review or organisational assessment.")})
+    if who.member_id == subject.pk:
+        raise ValidationError({"subject": _("Nobody grades themselves: leave yourself out.")})
+    if stage == Review.Stage.INTERIM:
+        if evaluation.round.phase_on(today) not in ("fulfil", "evaluate"):
+            raise conflict(_("Interim reviews are written while pledges are being fulfilled (from %(day)s).") % {"day": evaluation.round.fulfil_on.isoformat()})
+    else:
+        _check_open(evaluation, today, _("The year-end review"))
+    _check_grade(evaluation, grade)
+    review = Review.objects.select_for_update().filter(evaluation=evaluation, method=method, stage=stage, subject=subject).first()
+    if review is None:
+        # An interim review is never scored: it starts as applied.
+        review = Review(evaluation=evaluation, method=method, stage=stage, subject=subject,
+                        applied_grade=grade if stage == Review.Stage.INTERIM else "")
+    review.reviewer = who.member
+    review.reviewer_name = _reviewer_name(who)[:50]
+    review.grade, review.comment, review.reviewed_on = grade, (comment or "").strip(), today
+    if stage == Review.Stage.INTERIM:
+        review.applied_grade = grade
+    review.full_clean()
+    review.save()
+    if stage == Review.Stage.YEAR_END:
+        scores_apply_soon(evaluation_id=evaluation.pk)
+    return review
+
+
+@transaction.atomic
+def self_assess(*, evaluation: Evaluation, who: Caller, grade: str, report: str, item_notes: dict[int, str] | None = None,
+                today: date | None = None) -> SelfAssessment:
+    """A member's self-evaluation and report, revisable while the evaluation is open."""
+    today = today or timezone.localdate()
+    if who.member is None:
+        raise PermissionDenied(_("Only members write a self-evaluation."))
+    _check_open(evaluation, today, _("Self-evaluation"))
+    _check_grade(evaluation, grade)
+    notes = {int(k): str(v).strip() for k, v in (item_notes or {}).items() if str(v).strip()}
+    own = set(PledgeItem.objects.filter(pledge__round=evaluation.round, pledge__member=who.member, pk__in=notes).values_list("pk", flat=True))
+    if set(notes) - own:
+        raise ValidationError({"item_notes": _("Write notes only on your own pledge items of this round.")})
+    if any(len(text) > 1000 for text in notes.values()):
+        raise ValidationError({"item_notes": _("Keep each note to 1000 characters.")})
+    assessment = SelfAssessment.objects.select_for_update().filter(evaluation=evaluation, member=who.member).first() \
+        or SelfAssessment(evaluation=evaluation, member=who.member)
+    assessment.grade, assessment.report = grade, (report or "").strip()
+    assessment.item_notes = {str(k): v for k, v in notes.items()}
+    assessment.full_clean()
+    assessment.save()
+    scores_apply_soon(evaluation_id=evaluation.pk)
+    return assessment
+
+
+@transaction.atomic
+def branch_report_write(*, evaluation: Evaluation, who: Caller, branch: Organization, text: str, today: date | None = None) -> BranchReport:
+    today = today or timezone.localdate()
+    if not (who.is_unit_admin or branch.pk in who.led_ids):
+        raise PermissionDenied(_("A branch's report is written by its secretary."))
+    if branch.kind != Organization.Kind.BRANCH:
+        raise ValidationError({"branch": _("Reports are written per branch.")})
+    _check_open(evaluation, today, _("The branch report"))
+    report = BranchReport.objects.select_for_update().filter(evaluation=evaluation, branch=branch).first() \
+        or BranchReport(evaluation=evaluation, branch=branch)
+    report.text, report.written_by = (text or "").strip(), _reviewer_name(who)[:50]
+    report.full_clean()
+    report.save()
+    return report

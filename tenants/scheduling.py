@@ -23,6 +23,10 @@ UNIT_SCHEDULES = [
     # Overdue detection, reminders, quarterly summaries and bulletins: each job knows
     # from the unit's cadence and its dedupe keys whether it is due, so hourly is safe.
     UnitSchedule("pledges.run_cadence", 60 * 60),
+    # Evaluations: ballot rights issued as they open, pending ballots a lost nudge left behind,
+    # and the nightly full recompute that checks the running tallies.
+    UnitSchedule("evaluations.sweep", 5 * 60),
+    UnitSchedule("evaluations.recompute_scores", 24 * 60 * 60),
 ]
 
 

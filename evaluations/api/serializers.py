@@ -93,3 +93,95 @@ class MemberPublicResultSerializer(serializers.Serializer):
 class PublicResultsSerializer(serializers.Serializer):
     ballots = serializers.IntegerField()
     members = MemberPublicResultSerializer(many=True, help_text="members graded by at least 3 ballots")
+
+
+class MemberGradesSerializer(serializers.Serializer):
+    grades = serializers.DictField(child=Text(max_length=30), allow_empty=False,
+                                   help_text="member id → grade code, for every member the ballot lists (never yourself)")
+
+
+class BallotToCastSerializer(serializers.Serializer):
+    method = Text(help_text="peer: the others of your branch; team: the others of the leading team")
+    members = NamedSerializer(many=True)
+
+
+class BallotCastSerializer(serializers.Serializer):
+    method = Text()
+    cast_on = serializers.DateField()
+
+
+class SelfAssessmentSerializer(serializers.Serializer):
+    grade = Text(max_length=30)
+    report = Text(max_length=5000, help_text="述职: the year in your own words")
+    item_notes = serializers.DictField(child=Text(max_length=1000, allow_blank=True), required=False,
+                                       help_text="pledge item id → how it went")
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class ReviewWriteSerializer(serializers.Serializer):
+    subject = serializers.IntegerField(help_text="the member reviewed")
+    method = serializers.ChoiceField(choices=["leader", "organisation"])
+    stage = serializers.ChoiceField(choices=["interim", "year_end"], default="year_end")
+    grade = Text(max_length=30)
+    comment = Text(max_length=2000, required=False, allow_blank=True)
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = NamedSerializer()
+    method = Text()
+    stage = Text()
+    grade = Text()
+    comment = Text()
+    reviewer_name = Text()
+    reviewed_on = serializers.DateField()
+
+
+class BranchReportSerializer(serializers.Serializer):
+    text = Text(max_length=10000)
+    written_by = Text(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class ComponentSerializer(serializers.Serializer):
+    method = Text()
+    label = Text()
+    weight = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="grades received")
+    mean = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True,
+                                    help_text="null: none yet, or fewer than 3 anonymous grades (which would show a colleague's vote)")
+
+
+class MemberScoreSerializer(serializers.Serializer):
+    member = NamedSerializer()
+    is_leader = serializers.BooleanField(help_text="scored by the leaders' 三评")
+    score = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True)
+    grade = Text(help_text="empty: not scored yet")
+    components = ComponentSerializer(many=True)
+    formula = Text(help_text="how the score is made, shown beside it")
+
+
+class FiguresSerializer(serializers.Serializer):
+    members = serializers.IntegerField()
+    scored = serializers.IntegerField()
+    mean_score = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True)
+    grades = serializers.DictField(child=serializers.IntegerField(), help_text="members per final grade")
+    public_grades = serializers.IntegerField()
+    satisfaction_rate = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True,
+                                                 help_text="percent of public grades among the two best")
+    items = serializers.IntegerField()
+    items_closed = serializers.IntegerField()
+    close_out_rate = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True)
+
+
+class BranchFiguresSerializer(FiguresSerializer):
+    branch = NamedSerializer()
+
+
+class EvaluationFiguresSerializer(serializers.Serializer):
+    unit = FiguresSerializer(allow_null=True, help_text="null: for unit admins only")
+    branches = BranchFiguresSerializer(many=True)
+
+
+class RecomputeSerializer(serializers.Serializer):
+    queued = serializers.BooleanField()

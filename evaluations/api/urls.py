@@ -7,4 +7,12 @@ urlpatterns = [
     path("rounds/<int:pk>/evaluation/panels/<int:branch>/", views.BranchPanel.as_view(), name="evaluation-panel"),
     path("rounds/<int:pk>/evaluation/panels/<int:branch>/sheet/", views.BranchPanelSheet.as_view(), name="evaluation-panel-sheet"),
     path("rounds/<int:pk>/evaluation/panels/<int:branch>/results/", views.BranchPublicResults.as_view(), name="evaluation-public-results"),
+    path("rounds/<int:pk>/evaluation/ballots/", views.MyBallots.as_view(), name="evaluation-my-ballots"),
+    path("rounds/<int:pk>/evaluation/ballots/<str:method>/", views.CastBallot.as_view(), name="evaluation-cast-ballot"),
+    path("rounds/<int:pk>/evaluation/self/", views.MySelfAssessment.as_view(), name="evaluation-self"),
+    path("rounds/<int:pk>/evaluation/reviews/", views.Reviews.as_view(), name="evaluation-reviews"),
+    path("rounds/<int:pk>/evaluation/branches/<int:branch>/report/", views.BranchReportView.as_view(), name="evaluation-branch-report"),
+    path("rounds/<int:pk>/evaluation/scores/", views.Scores.as_view(), name="evaluation-scores"),
+    path("rounds/<int:pk>/evaluation/figures/", views.Figures.as_view(), name="evaluation-figures"),
+    path("rounds/<int:pk>/evaluation/recompute/", views.Recompute.as_view(), name="evaluation-recompute"),
 ]

@@ -13,7 +13,9 @@ class OversightConfig(AppConfig):
         from tenants import services as units
         from tenants.organization.models import Member, Organization
 
-        from .services import unit_opened
+        from evaluations.tallies import scores_changed
+
+        from .services import unit_evaluation_figures_push, unit_opened
 
         units.unit_opened_handlers.append(unit_opened)
         # Not domain logic: keeping the county's copy of a unit's figures fresh after any change
@@ -21,6 +23,9 @@ class OversightConfig(AppConfig):
         for model in (Member, Organization, Round, Pledge, PledgeItem):
             for signal in (post_save, post_delete):
                 signal.connect(_figures_changed, sender=model, dispatch_uid=f"figures-{model._meta.label}-{signal is post_save}")
+        # A unit's evaluation figures go up with every change of its scores, in the same transaction.
+        scores_changed.connect(lambda sender, evaluation, **kw: unit_evaluation_figures_push(evaluation=evaluation),
+                               dispatch_uid="evaluation-figures", weak=False)
 
 
 def _figures_changed(sender, raw=False, **kwargs):

@@ -31,6 +31,31 @@ class UnitFigures(models.Model):
         verbose_name_plural = _("unit figures")
 
 
+class UnitEvaluationFigures(models.Model):
+    """A unit's evaluation figures for one round, pushed up in the same transaction as every
+    change of its scores (ballot by ballot, and by each full recompute), so the county reads one
+    public table, never the units' schemas. Sums as well as rates, so a county adds them up exactly."""
+
+    unit = models.ForeignKey("tenants.Unit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="evaluation_figures")
+    evaluation_id = models.BigIntegerField()  # in the unit's schema
+    year = models.PositiveSmallIntegerField(_("year"))
+    round_title = models.CharField(_("round"), max_length=200)
+    members = models.PositiveIntegerField(_("members"), default=0)
+    scored = models.PositiveIntegerField(_("members scored"), default=0)
+    score_sum = models.DecimalField(_("sum of scores"), max_digits=12, decimal_places=1, default=0)
+    grades = models.JSONField(_("members per final grade"), default=dict)
+    public_grades = models.PositiveIntegerField(_("public grades given"), default=0)
+    public_top_two = models.PositiveIntegerField(_("public grades among the two best"), default=0)
+    items = models.PositiveIntegerField(_("pledge items"), default=0)
+    items_closed = models.PositiveIntegerField(_("items closed out"), default=0)
+    fresh_as_of = models.DateTimeField(_("fresh as of"))
+
+    class Meta:
+        verbose_name = _("unit evaluation figures")
+        verbose_name_plural = _("unit evaluation figures")
+        constraints = [models.UniqueConstraint(fields=["unit", "evaluation_id"], name="unit_evaluation_figures_once")]
+
+
 class Campaign(PhaseDates):
     """A round launched from above (e.g. a county): every unit below gets its own copy
     of the round, whose dates it may then adjust (DOMAIN.md, source 001)."""

@@ -21,7 +21,9 @@ from tenants.tasks import TRANSIENT_ERRORS, send_to_units
 from tenants.models import Jurisdiction
 from tenants.services import unit_run
 
-from .models import Campaign, CampaignLaunch, UnitFigures
+from evaluations import selectors as evaluation_selectors
+
+from .models import Campaign, CampaignLaunch, UnitEvaluationFigures, UnitFigures
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,21 @@ def unit_figures_refresh() -> UnitFigures:
         },
     )
     return figures
+
+
+def unit_evaluation_figures_push(*, evaluation) -> UnitEvaluationFigures:
+    """Runs in a unit's schema, inside the transaction that changed its scores: write the unit's
+    row of the public evaluation figures."""
+    figures = evaluation_selectors.unit_figures(evaluation=evaluation)
+    row, _created = UnitEvaluationFigures.objects.update_or_create(
+        unit_id=connection.tenant.pk, evaluation_id=evaluation.pk,
+        defaults={
+            "year": evaluation.round.year, "round_title": evaluation.round.title,
+            **{name: figures[name] for name in ("members", "scored", "score_sum", "grades", "public_grades", "public_top_two", "items", "items_closed")},
+            "fresh_as_of": timezone.now(),
+        },
+    )
+    return row
 
 
 @transaction.atomic

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
@@ -24,7 +23,7 @@ from tenants.scheduling import slot_offset
 from tenants.services import unit_run
 from tenants.tasks import fan_out
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.workers import start_worker as _start_worker, wait_for as _wait
 
 
 def test_task_runs_in_the_schema_it_was_sent_from(world, db):
@@ -69,39 +68,6 @@ def test_fan_out_reaches_each_active_unit_at_its_own_slot(world, db):
     offsets = [slot_offset(s, "oversight.refresh_unit_figures", 1800) for s in schemas]
     assert all(0 <= o < 1800 for o in offsets) and offsets[0] != offsets[1]
     assert all(m["headers"]["expires"] for m in messages)
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _start_worker(queue: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "jiannuo.settings.test",
-        "DATABASE_URL": _database_url(),
-        "TEST_REDIS_URL": settings.CELERY_BROKER_URL,
-        "CELERY_VISIBILITY_TIMEOUT": "3",
-        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
-        "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'platform'}",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "jiannuo", "worker", "-P", "solo", "-Q", queue, "-I", "tests.support.tasks",
-         "--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "WARNING"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )
-
-
-def _wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.worker

@@ -20,3 +20,22 @@ def slow_notify(key: str, recipient_id: int, delay: float) -> None:
     if attempt == 1:
         time.sleep(delay)
     notify(recipient_ids=[recipient_id], title=f"probe {key}", dedupe_key=key)
+
+
+@shared_task(base=UnitTask, name="tests.stalled_apply_scores")
+def stalled_apply_scores(key: str, evaluation_id: int, delay: float) -> int:
+    """The real incremental aggregation, except that its first attempt stalls inside the
+    transaction (tallies updated, nothing committed) so the test can kill the worker there."""
+    from evaluations.tallies import scores_apply_pending, scores_changed
+
+    attempt = redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(attempts_key(key))
+
+    def stall(**_kwargs):
+        time.sleep(delay)
+
+    if attempt == 1:
+        scores_changed.connect(stall, dispatch_uid=f"stall-{key}", weak=False)
+    try:
+        return scores_apply_pending(evaluation_id=evaluation_id)
+    finally:
+        scores_changed.disconnect(dispatch_uid=f"stall-{key}")

@@ -297,6 +297,7 @@ CELERY_TASK_ROUTES = {
     "tenants.*": {"queue": "county"},
     "oversight.launch_campaign": {"queue": "county"},
     "oversight.refresh_unit_figures": {"queue": "aggregation"},
+    "evaluations.*": {"queue": "aggregation"},
     "notifications.*": {"queue": "notifications"},
     "accounts.send_sms": {"queue": "notifications"},
 }

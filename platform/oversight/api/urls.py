@@ -6,6 +6,7 @@ urlpatterns = [
     path("jurisdictions/", views.JurisdictionList.as_view(), name="oversight-jurisdiction-list"),
     path("units/", views.UnitList.as_view(), name="oversight-unit-list"),
     path("units/<str:slug>/", views.UnitDetail.as_view(), name="oversight-unit-detail"),
+    path("evaluations/", views.EvaluationOverview.as_view(), name="oversight-evaluations"),
     path("rollup/", views.Rollup.as_view(), name="oversight-rollup"),
     path("campaigns/", views.CampaignList.as_view(), name="oversight-campaign-list"),
     path("campaigns/<int:pk>/", views.CampaignDetail.as_view(), name="oversight-campaign-detail"),

@@ -3,8 +3,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,8 +14,9 @@ from tenants.api.serializers import ModelSerializer
 from tenants.models import Jurisdiction, Unit
 from tenants.api.fields import Text
 
-from ..models import Campaign, CampaignLaunch, UnitFigures
+from ..models import Campaign, CampaignLaunch, UnitEvaluationFigures, UnitFigures
 from ..selectors import (
+    evaluation_figures,
     campaign_launches,
     campaigns_visible_to,
     jurisdictions_visible_to,
@@ -212,3 +214,43 @@ class CampaignLaunchAgain(APIView):
         campaign = get_object_or_404(campaigns_visible_to(request.user), pk=pk)
         campaign_launch(campaign=campaign)
         return Response(_progress(campaign), status=202)
+
+
+class EvaluationTotalsSerializer(serializers.Serializer):
+    units = serializers.IntegerField(help_text="units whose figures have arrived")
+    members = serializers.IntegerField()
+    scored = serializers.IntegerField()
+    mean_score = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True)
+    grades = serializers.DictField(child=serializers.IntegerField(), help_text="members per final grade")
+    satisfaction_rate = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True)
+    close_out_rate = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True)
+    fresh_as_of = serializers.DateTimeField(allow_null=True, help_text="the oldest unit's figures are this fresh")
+
+
+class UnitEvaluationSerializer(EvaluationTotalsSerializer):
+    slug = Text()
+    name = Text()
+    round_title = Text()
+
+
+class EvaluationOverviewSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    totals = EvaluationTotalsSerializer()
+    units = UnitEvaluationSerializer(many=True)
+
+
+class EvaluationOverview(APIView):
+    """The year's evaluation across the units the caller oversees, read from the figures the
+    units push up with every ballot (never from their schemas), each with how fresh it is."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(summary="辖区评诺汇总 / Evaluation figures across my jurisdiction",
+                   parameters=[OpenApiParameter("year", int, description="the rounds' year (default: the latest with figures)")],
+                   responses=EvaluationOverviewSerializer)
+    def get(self, request):
+        try:
+            year = int(request.query_params["year"]) if request.query_params.get("year") else None
+        except ValueError:
+            raise ValidationError({"year": [_("Give the year as a number, like 2026.")]}) from None
+        return Response(EvaluationOverviewSerializer(evaluation_figures(user=request.user, year=year)).data)
