@@ -111,12 +111,14 @@ def _score_rows(evaluation) -> list[dict]:
     return list(MemberScore.objects.filter(evaluation=evaluation).values("member_id", "branch_id", "score", "grade", "tallies"))
 
 
-def unit_figures(*, evaluation) -> dict:
-    """The unit's evaluation figures (what the county reads from the roll-up table)."""
+def unit_figures(*, evaluation, rows: list[dict] | None = None) -> dict:
+    """The unit's evaluation figures (what the county reads from the roll-up table), from the
+    members' score rows given (all of them, as the full recompute holds them) or read here."""
     scale = evaluation.grades()
     items = PledgeItem.objects.filter(pledge__round_id=evaluation.round_id).aggregate(
         total=Count("id"), closed=Count("id", filter=Q(state=PledgeItem.State.CLOSED)))
-    return _figures(_score_rows(evaluation), {g.code for g in scale[:2]}, [g.code for g in scale], (items["total"], items["closed"]))
+    rows = _score_rows(evaluation) if rows is None else rows
+    return _figures(rows, {g.code for g in scale[:2]}, [g.code for g in scale], (items["total"], items["closed"]))
 
 
 def branch_figures(*, evaluation, branch_ids=None) -> list[dict]:

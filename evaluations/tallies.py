@@ -29,7 +29,8 @@ from .models import Evaluation, MemberBallot, MemberScore, Method, PublicBallot,
 
 logger = logging.getLogger(__name__)
 
-# Sent inside the transaction that changed an evaluation's scores (with `evaluation`).
+# Sent inside the transaction that changed an evaluation's scores, with `evaluation` and, when the
+# sender holds every member's row (the full recompute), `rows` (as selectors.unit_figures reads them).
 scores_changed = Signal()
 
 Counts = dict[int, dict[str, dict[str, int]]]  # member id → method → grade → count
@@ -56,9 +57,7 @@ def _merged(stored: dict, delta: dict) -> dict:
 
 
 def _score(row: MemberScore, evaluation: Evaluation, schemes: dict) -> None:
-    result = scoring.result_of_counts(row.tallies, schemes[row.is_leader], is_leader=row.is_leader)
-    row.score = result.shown
-    row.grade = result.grade.code if result.grade else ""
+    row.score, row.grade = scoring.shown_of_counts(row.tallies, schemes[row.is_leader], is_leader=row.is_leader)
 
 
 def _schemes(evaluation: Evaluation) -> dict[bool, scoring.Scheme]:
@@ -112,13 +111,16 @@ class Pending:
         return len(self.public) + len(self.ballots) + len(self.reviews) + len(self.selves)
 
     def mark_applied(self) -> None:
-        PublicBallot.objects.filter(id__in=[pk for pk, _g in self.public]).update(applied=True)
-        MemberBallot.objects.filter(id__in=[b[0] for b in self.ballots]).update(applied=True)
+        if self.public:
+            PublicBallot.objects.filter(id__in=[pk for pk, _g in self.public]).update(applied=True)
+        if self.ballots:
+            MemberBallot.objects.filter(id__in=[b[0] for b in self.ballots]).update(applied=True)
         # The grade read above, not the row's current one: a revision since is still pending.
-        for pk, _s, _m, grade, _b in self.reviews:
-            Review.objects.filter(pk=pk).update(applied_grade=grade)
-        for pk, _m, grade, _b in self.selves:
-            SelfAssessment.objects.filter(pk=pk).update(applied_grade=grade)
+        if self.reviews:
+            Review.objects.bulk_update([Review(pk=pk, applied_grade=grade) for pk, _s, _m, grade, _b in self.reviews], ["applied_grade"], batch_size=1000)
+        if self.selves:
+            SelfAssessment.objects.bulk_update([SelfAssessment(pk=pk, applied_grade=grade) for pk, _m, grade, _b in self.selves],
+                                               ["applied_grade"], batch_size=1000)
 
 
 def scores_apply_pending(*, evaluation_id: int) -> int:
@@ -142,35 +144,31 @@ def scores_apply_pending(*, evaluation_id: int) -> int:
                 _score(row, evaluation, schemes)
             MemberScore.objects.bulk_update(rows.values(), ["tallies", "score", "grade"])
             pending.mark_applied()
-            scores_changed.send(sender=Evaluation, evaluation=evaluation)
+            scores_changed.send(sender=Evaluation, evaluation=evaluation, rows=None)
             applied += len(pending)
         if len(pending) < BATCH:
             return applied
 
 
 def counts_from_ballots(evaluation: Evaluation) -> Counts:
-    """Every member's counts read afresh from the ballots and reviews (year-end ones only)."""
+    """Every member's counts read afresh from the ballots and reviews (year-end ones only), in
+    one query: the full recompute runs it for every unit of a county."""
     counts: Counts = {}
-    tables = (
-        (PublicBallot._meta.db_table, f"'{Method.PUBLIC}'"),
-        (MemberBallot._meta.db_table, "b.method"),
+    public, ballots = PublicBallot._meta.db_table, MemberBallot._meta.db_table
+    reviews, selves = Review._meta.db_table, SelfAssessment._meta.db_table
+    sql = (
+        f"SELECT g.key::bigint, %s, g.value, count(*) FROM {public} b CROSS JOIN LATERAL jsonb_each_text(b.grades) g "
+        f"WHERE b.evaluation_id = %s GROUP BY 1, 3 "
+        f"UNION ALL SELECT g.key::bigint, b.method, g.value, count(*) FROM {ballots} b CROSS JOIN LATERAL jsonb_each_text(b.grades) g "
+        f"WHERE b.evaluation_id = %s GROUP BY 1, 2, 3 "
+        f"UNION ALL SELECT subject_id, method, grade, count(*) FROM {reviews} WHERE evaluation_id = %s AND stage = %s GROUP BY 1, 2, 3 "
+        f"UNION ALL SELECT member_id, %s, grade, count(*) FROM {selves} WHERE evaluation_id = %s GROUP BY 1, 3"
     )
     with connection.cursor() as cursor:
-        for table, method in tables:
-            cursor.execute(f"SELECT g.key, {method}, g.value, count(*) FROM {table} b CROSS JOIN LATERAL jsonb_each_text(b.grades) g "
-                           f"WHERE b.evaluation_id = %s GROUP BY 1, 2, 3", [evaluation.pk])
-            for member_id, m, grade, n in cursor.fetchall():
-                _add(counts, member_id, m, grade, n)
-    for subject_id, method, grade, n in _grouped(Review.objects.filter(evaluation=evaluation, stage=Review.Stage.YEAR_END),
-                                                 "subject_id", "method", "grade"):
-        _add(counts, subject_id, method, grade, n)
-    for member_id, grade, n in _grouped(SelfAssessment.objects.filter(evaluation=evaluation), "member_id", "grade"):
-        _add(counts, member_id, Method.SELF, grade, n)
+        cursor.execute(sql, [Method.PUBLIC, evaluation.pk, evaluation.pk, evaluation.pk, Review.Stage.YEAR_END, Method.SELF, evaluation.pk])
+        for member_id, method, grade, n in cursor.fetchall():
+            _add(counts, member_id, method, grade, n)
     return counts
-
-
-def _grouped(queryset, *fields):
-    return queryset.order_by().values_list(*fields).annotate(n=Count("id"))
 
 
 def scores_recompute(*, evaluation_id: int) -> list[str]:
@@ -180,9 +178,10 @@ def scores_recompute(*, evaluation_id: int) -> list[str]:
         evaluation = Evaluation.objects.select_for_update(of=("self",)).select_related("round").get(pk=evaluation_id)
         counts = counts_from_ballots(evaluation)
         leaders = set(Member.objects.filter(tier__in=LEADER_TIERS).values_list("pk", flat=True))
-        known = set(Member.objects.filter(pk__in=counts).values_list("pk", flat=True))
-        rows = _score_rows(evaluation, [pk for pk in counts if pk in known])
-        rows.update({row.member_id: row for row in MemberScore.objects.select_for_update().filter(evaluation=evaluation).exclude(member_id__in=rows)})
+        rows = {row.member_id: row for row in MemberScore.objects.select_for_update().filter(evaluation=evaluation).order_by("member_id")}
+        if set(counts) - set(rows):  # graded members without a row yet (rare: rows are made when it opens)
+            known = set(Member.objects.filter(pk__in=set(counts) - set(rows)).values_list("pk", flat=True))
+            rows.update(_score_rows(evaluation, known))
         schemes = _schemes(evaluation)
         pending = Pending(evaluation, limit=None)  # not in the running tallies yet, and not a difference
         differences, changed = [], []
@@ -197,7 +196,8 @@ def scores_recompute(*, evaluation_id: int) -> list[str]:
                 changed.append(row)
         MemberScore.objects.bulk_update(changed, ["tallies", "score", "grade", "is_leader"], batch_size=2000)
         pending.mark_applied()  # what was pending is in the recount now
-        scores_changed.send(sender=Evaluation, evaluation=evaluation)
+        scores_changed.send(sender=Evaluation, evaluation=evaluation, rows=[
+            {"member_id": r.member_id, "branch_id": r.branch_id, "score": r.score, "grade": r.grade, "tallies": r.tallies} for r in rows.values()])
     if differences:
         logger.error("Evaluation %s in %s: the running tallies differed from the recount for %d members: %s",
                      evaluation_id, connection.schema_name, len(differences), "; ".join(differences[:20]))

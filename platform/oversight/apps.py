@@ -24,7 +24,7 @@ class OversightConfig(AppConfig):
             for signal in (post_save, post_delete):
                 signal.connect(_figures_changed, sender=model, dispatch_uid=f"figures-{model._meta.label}-{signal is post_save}")
         # A unit's evaluation figures go up with every change of its scores, in the same transaction.
-        scores_changed.connect(lambda sender, evaluation, **kw: unit_evaluation_figures_push(evaluation=evaluation),
+        scores_changed.connect(lambda sender, evaluation, rows=None, **kw: unit_evaluation_figures_push(evaluation=evaluation, rows=rows),
                                dispatch_uid="evaluation-figures", weak=False)
 
 

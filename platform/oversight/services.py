@@ -93,10 +93,10 @@ def unit_figures_refresh() -> UnitFigures:
     return figures
 
 
-def unit_evaluation_figures_push(*, evaluation) -> UnitEvaluationFigures:
+def unit_evaluation_figures_push(*, evaluation, rows: list[dict] | None = None) -> UnitEvaluationFigures:
     """Runs in a unit's schema, inside the transaction that changed its scores: write the unit's
     row of the public evaluation figures."""
-    figures = evaluation_selectors.unit_figures(evaluation=evaluation)
+    figures = evaluation_selectors.unit_figures(evaluation=evaluation, rows=rows)
     row, _created = UnitEvaluationFigures.objects.update_or_create(
         unit_id=connection.tenant.pk, evaluation_id=evaluation.pk,
         defaults={

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evaluations.scoring import (
-    COUNT_AS_ZERO, GOOD_TO_POOR, LEADER, MEMBER_SCHEME, ORGANISATION, PEER, PUBLIC, RENORMALISE, SATISFACTION, SELF,
-    Grade, Scheme, Tally, member_result, rounded, tally,
+    BRANCH, COUNT_AS_ZERO, GOOD_TO_POOR, LEADER, MEMBER_SCHEME, ORGANISATION, PEER, PUBLIC, RENORMALISE, SATISFACTION, SELF, TEAM,
+    Grade, Scheme, Tally, member_result, result_of_counts, rounded, shown_of_counts, tally,
 )
 
 METHODS = [PEER, PUBLIC, LEADER, ORGANISATION, SELF]
@@ -170,3 +170,21 @@ def test_the_formula_is_described_as_users_read_it():
 def test_a_scheme_that_cannot_score_is_refused(weights, scale, missing):
     with pytest.raises(ValueError):
         Scheme(weights=weights, scale=scale, missing=missing)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data(), st.booleans())
+def test_whole_number_scoring_equals_the_exact_formula(data, is_leader):
+    """The full recompute's whole-number path gives the shown score and grade of the exact one,
+    for members and leaders (whose branch's peer ballots count as 所在支部评议)."""
+    scheme = data.draw(schemes())
+    if is_leader:
+        scheme = Scheme(weights={BRANCH: scheme.weights[PEER], PUBLIC: scheme.weights[PUBLIC], TEAM: scheme.weights[LEADER],
+                                 SELF: scheme.weights[SELF]} if any((scheme.weights[PEER], scheme.weights[PUBLIC], scheme.weights[LEADER],
+                                                                     scheme.weights[SELF])) else {BRANCH: 1},
+                        scale=scheme.scale, missing=scheme.missing)
+    stored = [PEER, PUBLIC, TEAM, SELF] if is_leader else METHODS
+    grades = [g.code for g in scheme.scale]
+    counts = data.draw(st.dictionaries(st.sampled_from(stored), st.dictionaries(st.sampled_from(grades), st.integers(0, 40)), max_size=5))
+    exact = result_of_counts(counts, scheme, is_leader=is_leader)
+    assert shown_of_counts(counts, scheme, is_leader=is_leader) == (exact.shown, exact.grade.code if exact.grade else "")
