@@ -17,7 +17,7 @@ from tenants.markers import unit_public
 from tenants.organization.models import Member
 
 from . import services
-from .models import BallotToken
+from .models import BallotToken, SelfAssessment
 
 FORM_LANGUAGE = "zh-hans"  # the evaluators are local people; the pledges are Chinese
 
@@ -46,7 +46,7 @@ def _public_form(request: HttpRequest, secret: str) -> HttpResponse:
     if evaluation.round.phase_on(today) != "evaluate":
         return render(request, "evaluations/public_form_closed.html",
                       {"reason": "not_open", "unit": request.unit, "opens_on": evaluation.round.evaluate_on}, status=409)
-    members = _members_with_pledges(token.branch_id, evaluation.round_id)
+    members = _members_with_pledges(token.branch_id, evaluation.round_id, evaluation.pk)
     errors: list[str] = []
     chosen: dict[int, str] = {}
     if request.method == "POST":
@@ -67,9 +67,20 @@ def _public_form(request: HttpRequest, secret: str) -> HttpResponse:
     }, status=400 if errors else 200)
 
 
-def _members_with_pledges(branch_id: int, round_id: int) -> list[Member]:
+def _members_with_pledges(branch_id: int, round_id: int, evaluation_id: int) -> list[Member]:
+    """The branch's members, each with their published pledges (items with how they stand and
+    how they were closed out) and their self-evaluation and report (自评、述职), as the evaluators
+    hear them at the meeting."""
     graded = services.branch_members_to_grade(branch_id=branch_id)
     published = Pledge.objects.filter(round_id=round_id, state__in=(Pledge.State.PUBLISHED, Pledge.State.COMPLETED)).prefetch_related(
         Prefetch("items", queryset=PledgeItem.objects.order_by("position", "id")))
-    return list(Member.objects.filter(pk__in=graded).order_by("name", "id").prefetch_related(
+    members = list(Member.objects.filter(pk__in=graded).order_by("name", "id").prefetch_related(
         Prefetch("pledges", queryset=published, to_attr="published_pledges")).only("id", "name", "post"))
+    reports = {a.member_id: a for a in SelfAssessment.objects.filter(evaluation_id=evaluation_id, member_id__in=graded)}
+    for member in members:
+        member.self_assessment = reports.get(member.pk)
+        notes = member.self_assessment.item_notes if member.self_assessment else {}
+        for pledge in member.published_pledges:
+            for item in pledge.items.all():
+                item.self_note = notes.get(str(item.pk), "")
+    return members

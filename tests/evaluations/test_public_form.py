@@ -29,11 +29,15 @@ def test_an_evaluator_grades_each_member_once_without_an_account(world, db):
     secret, evaluation = _link(A)
     path = f"/u/unit-a/evaluate/{secret}/"
     with time_machine.travel(evaluation.round.evaluate_on + timedelta(days=1), tick=True):
+        with unit_run(A.unit):  # the member's self-evaluation, which the evaluators read before they grade
+            services.self_assess(evaluation=evaluation, who=who(A.member), grade="satisfied", report="一年来走访了全村农户。",
+                                 item_notes={A.item_id: "已完成全部走访"})
         browser = Client(HTTP_ACCEPT_LANGUAGE="en")
         page = browser.get(path)
         text = page.content.decode()
         assert page.status_code == 200 and page["Content-Language"] == "zh-hans" and page["Referrer-Policy"] == "same-origin"
         assert "A Member" in text and "A Secretary" in text and "A pledge item 1" in text  # the branch's members and their pledges
+        assert "一年来走访了全村农户。" in text and "已完成全部走访" in text and "暂无自评" in text  # the secretary has written none
         assert "A Other" not in text  # another branch's member
         assert "满意" in text and "匿名" in text
         with unit_run(A.unit):

@@ -16,6 +16,7 @@ from notifications.services import notify, outbox_deliver_pending
 from tenants.models import Jurisdiction
 from oversight.services import unit_figures_refresh
 from tenants.services import jurisdiction_create
+from demo.evaluations import demo_evaluation_seed
 from demo.pledges import demo_pledges_seed
 from tenants.models import Unit
 from tenants.organization.models import Member, Organization
@@ -23,6 +24,7 @@ from tenants.organization.services import member_create, organization_create, or
 from tenants.services import unit_create, unit_run
 
 PASSWORD = "jiannuo-demo"
+EVALUATING_UNIT = "gongdian"
 # Operators and county admins sign in with two-step verification. The demo's authenticator
 # key is published (README): add it to any authenticator app, or `make otp WHO=operator`.
 DEMO_TOTP_KEY = "6a69616e6e756f2d64656d6f2d746f74702d6b65"  # base32: NJUWC3TOOVXS2ZDFNVXS25DPORYC223F
@@ -87,7 +89,11 @@ class Command(BaseCommand):
                 if pledges is not None:
                     self.stdout.write(f"unit {unit.slug}: pledge round seeded in {time.monotonic() - started:.1f} s "
                                       f"({', '.join(f'{k} {v}' for k, v in pledges.items())})")
-                if created or pledges is not None:
+                # 县供电公司 has moved on to its evaluation: ballots in, one branch past its quorum, one short of it.
+                evaluation = demo_evaluation_seed(unit=unit) if unit.slug == EVALUATING_UNIT else None
+                if evaluation is not None:
+                    self.stdout.write(f"unit {unit.slug}: evaluation under way ({', '.join(f'{k} {v}' for k, v in evaluation.items())})")
+                if created or pledges is not None or evaluation is not None:
                     with unit_run(unit):
                         outbox_deliver_pending()  # the welcome, review and close-out messages reach the inboxes
                         unit_figures_refresh()
