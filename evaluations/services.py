@@ -62,6 +62,27 @@ def evaluation_prepare(*, round: Round, who: Caller, today: date | None = None) 
     return evaluation
 
 
+def scheme_check(scheme: dict) -> dict:
+    """A scheme given from above (a county's campaign), checked as a unit's would be; returns it
+    with only the scheme's fields."""
+    unknown = set(scheme) - set(SCHEME_FIELDS)
+    if unknown:
+        raise ValidationError({"evaluation_scheme": _("Unknown parts of a scheme: %(names)s.") % {"names": ", ".join(sorted(unknown))}})
+    quorum = scheme.get("public_quorum_percent", 80)
+    if not isinstance(quorum, int) or isinstance(quorum, bool) or not 1 <= quorum <= 100:
+        raise ValidationError({"public_quorum_percent": _("Give the quorum as a whole percentage from 1 to 100.")})
+    check_scheme(evaluation=Evaluation(**scheme))
+    return {name: scheme[name] for name in SCHEME_FIELDS if name in scheme}
+
+
+@transaction.atomic
+def evaluation_adopt(*, round: Round, scheme: dict) -> Evaluation:
+    """The round's evaluation prepared with a scheme pushed from above (a county's campaign), which
+    the unit's admins may adjust until it opens. An evaluation already prepared is left as it is."""
+    evaluation, created = Evaluation.objects.get_or_create(round=round, defaults=scheme_check(scheme))
+    return evaluation
+
+
 @transaction.atomic
 def evaluation_update(*, evaluation: Evaluation, who: Caller, changes: dict, today: date | None = None) -> Evaluation:
     today = today or timezone.localdate()

@@ -14,6 +14,24 @@ class GradeSerializer(serializers.Serializer):
     threshold = serializers.IntegerField(min_value=0, max_value=100, help_text="the score a member needs for this final grade")
 
 
+class SchemeSerializer(serializers.Serializer):
+    """An evaluation scheme pushed from above (a county's campaign): what is left out keeps 004's defaults."""
+
+    member_weights = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100), required=False,
+                                           help_text="weight per method: self, peer, public, leader, organisation (四评)")
+    leader_weights = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100), required=False,
+                                           help_text="weight per method: self, branch, public, team (三评)")
+    scale = GradeSerializer(many=True, required=False, help_text="grades from the best down; the last needs 0")
+    missing = serializers.ChoiceField(choices=Evaluation.Missing.choices, required=False)
+    public_quorum_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+    def to_internal_value(self, data):
+        scheme = super().to_internal_value(data)
+        if "scale" in scheme:
+            scheme["scale"] = [dict(grade) for grade in scheme["scale"]]
+        return dict(scheme)
+
+
 class EvaluationSerializer(ModelSerializer):
     """A round's evaluation scheme, with the formula as every user reads it beside a score."""
 

@@ -61,6 +61,9 @@ class Campaign(PhaseDates):
     of the round, whose dates it may then adjust (DOMAIN.md, source 001)."""
 
     jurisdiction = models.ForeignKey(Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="campaigns")
+    # The evaluation scheme pushed to every unit with its round (weights, scale, missing, quorum;
+    # what is left out keeps 004's defaults). Each unit may adjust it before its evaluation opens.
+    evaluation_scheme = models.JSONField(_("evaluation scheme"), null=True, blank=True)
     created_by = models.ForeignKey("accounts.User", verbose_name=_("launched by"), null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

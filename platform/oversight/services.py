@@ -22,6 +22,7 @@ from tenants.models import Jurisdiction
 from tenants.services import unit_run
 
 from evaluations import selectors as evaluation_selectors
+from evaluations.services import evaluation_adopt, scheme_check
 
 from .models import Campaign, CampaignLaunch, UnitEvaluationFigures, UnitFigures
 
@@ -109,10 +110,13 @@ def unit_evaluation_figures_push(*, evaluation, rows: list[dict] | None = None) 
 
 
 @transaction.atomic
-def campaign_create(*, jurisdiction: Jurisdiction, year: int, theme: str, dates: dict, by) -> Campaign:
-    """Record a campaign (public schema); `campaign_launch` then gives each unit its round."""
+def campaign_create(*, jurisdiction: Jurisdiction, year: int, theme: str, dates: dict, by, evaluation_scheme: dict | None = None) -> Campaign:
+    """Record a campaign (public schema); `campaign_launch` then gives each unit its round (and,
+    when a scheme is given, the round's evaluation with it)."""
     check_round_dates(dates=dates, year=year)
-    campaign = Campaign(jurisdiction=jurisdiction, year=year, theme=theme, created_by=by, **{k: dates[k] for k in PHASE_FIELDS})
+    scheme = scheme_check(evaluation_scheme) if evaluation_scheme else None
+    campaign = Campaign(jurisdiction=jurisdiction, year=year, theme=theme, created_by=by, evaluation_scheme=scheme,
+                        **{k: dates[k] for k in PHASE_FIELDS})
     campaign.full_clean()
     campaign.save()
     return campaign
@@ -153,6 +157,8 @@ def campaign_launch_in_unit(*, campaign_id: int) -> CampaignLaunch:
     try:
         with transaction.atomic():
             round = round_open(year=campaign.year, theme=campaign.theme, dates=campaign.phase_dates(), campaign_id=campaign.pk)
+            if campaign.evaluation_scheme:
+                evaluation_adopt(round=round, scheme=campaign.evaluation_scheme)
             notify(recipient_ids=admins, title=_("New round from %(from)s: %(round)s") % {"from": campaign.jurisdiction.name, "round": campaign.title},
                    body=_("Your unit has its own copy of the round; adjust its dates if needed."), dedupe_key=f"campaign:{campaign.pk}")
             CampaignLaunch.objects.filter(pk=launch.pk).update(

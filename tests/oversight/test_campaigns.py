@@ -195,3 +195,32 @@ def test_a_campaign_and_the_round_it_opens_name_the_year_once(world, db):
     with unit_run(world["C"].unit):
         title = OutboxMessage.objects.get(dedupe_key=f"campaign:{plain}").payload["title"]
         assert f"{year}年度县级统一承诺活动" in title and title.count(str(year)) == 1
+
+
+def test_a_county_pushes_its_evaluation_scheme_which_each_unit_may_adjust_before_it_opens(world, db):
+    from evaluations.models import Evaluation
+
+    county = api_client_for(world.county_admin_k1)
+    scheme = {"member_weights": {"peer": 25, "public": 40, "leader": 20, "organisation": 15, "self": 0}, "public_quorum_percent": 90,
+              "scale": [{"code": "good", "label": "好", "points": 100, "threshold": 90}, {"code": "fair", "label": "较好", "points": 80, "threshold": 75},
+                        {"code": "average", "label": "一般", "points": 60, "threshold": 60}, {"code": "poor", "label": "差", "points": 0, "threshold": 0}]}
+    bad = _post(county, "/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk, evaluation_scheme={**scheme, "member_weights": {"peer": 0}}))
+    assert bad.status_code == 400 and not Campaign.objects.exists()
+    made = _post(county, "/api/v1/oversight/campaigns/", _campaign(world.counties["K1"].pk, evaluation_scheme=scheme))
+    assert made.status_code == 202
+    _work_the_county_queue(world)
+    for key in "AB":
+        with unit_run(world[key].unit):
+            evaluation = Evaluation.objects.get(round__campaign_id=made.json()["id"])
+            assert evaluation.member_weights["public"] == 40 and evaluation.public_quorum_percent == 90
+            assert [g["label"] for g in evaluation.scale] == ["好", "较好", "一般", "差"]
+            assert evaluation.leader_weights == {"branch": 40, "public": 40, "team": 20, "self": 0}  # left out: 004's default
+    # Unit A adjusts its copy before it opens; unit B keeps the county's.
+    with unit_run(world["A"].unit):
+        round_id = Round.objects.get(campaign_id=made.json()["id"]).pk
+    changed = api_client_for(world["A"].admin).patch(unit_url(world["A"], f"rounds/{round_id}/evaluation/"), {"public_quorum_percent": 85}, format="json")
+    assert changed.status_code == 200 and changed.json()["public_quorum_percent"] == 85
+    with unit_run(world["B"].unit):
+        assert Evaluation.objects.get(round__campaign_id=made.json()["id"]).public_quorum_percent == 90
+    shown = county.get("/api/v1/oversight/campaigns/").json()["results"][0]
+    assert shown["evaluation_scheme"]["public_quorum_percent"] == 90

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evaluations.api.serializers import SchemeSerializer
 from pledges.models import PHASE_FIELDS
 from tenants.api.serializers import ModelSerializer
 from tenants.models import Jurisdiction, Unit
@@ -124,10 +125,12 @@ class Rollup(APIView):
 
 class CampaignSerializer(ModelSerializer):
     launched_units = serializers.SerializerMethodField()
+    evaluation_scheme = SchemeSerializer(required=False, allow_null=True,
+                                         help_text="the evaluation scheme every unit's round starts with (null: 004's defaults)")
 
     class Meta:
         model = Campaign
-        fields = ["id", "jurisdiction", "year", "theme", *PHASE_FIELDS, "launched_units", "created_at"]
+        fields = ["id", "jurisdiction", "year", "theme", *PHASE_FIELDS, "evaluation_scheme", "launched_units", "created_at"]
         read_only_fields = ["created_at"]
 
     def get_launched_units(self, campaign) -> int:
@@ -191,7 +194,8 @@ class CampaignList(generics.ListCreateAPIView):
         data = form.validated_data
         with transaction.atomic():
             campaign = campaign_create(jurisdiction=data["jurisdiction"], year=data["year"], theme=data["theme"],
-                                       dates={k: data[k] for k in PHASE_FIELDS}, by=request.user)
+                                       dates={k: data[k] for k in PHASE_FIELDS}, by=request.user,
+                                       evaluation_scheme=data.get("evaluation_scheme"))
             campaign_launch(campaign=campaign)
         return Response(_progress(campaign), status=202, headers={"Location": f"/api/v1/oversight/campaigns/{campaign.pk}/"})
 
