@@ -158,8 +158,12 @@ def member_scores(*, evaluation, member_ids=None, branch_ids=None) -> list[dict]
             hidden = method in ANONYMOUS and 0 < tally.count < FEWEST_BALLOTS_SHOWN
             parts.append({"method": component, "label": scoring.METHOD_NAMES[component], "weight": scheme.weights.get(component, 0),
                           "count": tally.count, "mean": None if hidden or not tally.count else rounded(tally.mean())})
+        # With one or two anonymous grades in it, the score itself would give them away (the signed
+        # components are shown), so it waits for the third.
+        withheld = any(p["mean"] is None and p["count"] for p in parts)
         out.append({"member": {"id": row.member_id, "name": row.member.name}, "is_leader": row.is_leader,
-                    "score": row.score, "grade": row.grade, "components": parts, "formula": scheme.describe()})
+                    "score": None if withheld else row.score, "grade": "" if withheld else row.grade, "withheld": withheld,
+                    "components": parts, "formula": scheme.describe()})
     return out
 
 

@@ -173,8 +173,11 @@ class ComponentSerializer(serializers.Serializer):
 class MemberScoreSerializer(serializers.Serializer):
     member = NamedSerializer()
     is_leader = serializers.BooleanField(help_text="scored by the leaders' 三评")
-    score = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True)
-    grade = Text(help_text="empty: not scored yet")
+    score = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True,
+                                     help_text="null: not scored yet, or withheld")
+    grade = Text(help_text="empty: not scored yet, or withheld")
+    withheld = serializers.BooleanField(help_text="an anonymous component has only 1 or 2 grades, which the score would give away: "
+                                                  "shown from the third")
     components = ComponentSerializer(many=True)
     formula = Text(help_text="how the score is made, shown beside it")
 

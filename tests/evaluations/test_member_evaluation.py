@@ -165,6 +165,7 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
         me = Member.objects.get(user_id=A.member.pk)
         secretary = Member.objects.get(user_id=A.secretary.pk)
         other = Member.objects.get(user_id=A.other_member.pk)
+        colleagues = members_in(A, A.branch_id, 2, prefix="同事")
         services.rights_issue(evaluation=evaluation)
         services.member_ballot_cast(evaluation=evaluation, who=who(A.secretary), method="peer", grades={me.pk: "satisfied"})
         services.review_record(evaluation=evaluation, who=who(A.secretary), subject=me, method="leader", stage="year_end", grade="fairly_satisfied")
@@ -174,10 +175,19 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
     parts = {c["method"]: c for c in mine["components"]}
     assert parts["peer"]["count"] == 1 and parts["peer"]["mean"] is None  # one colleague's vote: not shown
     assert parts["leader"]["mean"] == "80.0"  # signed: shown
+    # The score would give the one peer grade away (the leader's is shown): withheld until the third.
+    assert mine["score"] is None and mine["grade"] == "" and mine["withheld"] is True
+    with unit_run(A.unit):
+        for colleague in colleagues:
+            services.member_ballot_cast(evaluation=evaluation, who=Caller(user_id=None, member=colleague), method="peer",
+                                        grades={me.pk: "satisfied"})
+        scores_apply_pending(evaluation_id=evaluation.pk)
+    [mine] = api_client_for(A.member).get(_path(A, "scores/")).json()
     # Renormalised over what is present: peer 100 ×30 + leader 80 ×20 over 50.
-    assert mine["score"] == "92.0" and mine["grade"] == "satisfied"
+    assert mine["withheld"] is False and mine["score"] == "92.0" and mine["grade"] == "satisfied"
+    assert {c["method"]: c["mean"] for c in mine["components"]}["peer"] == "100.0"
     # The secretary sees their branch; another branch's member sees only themselves.
-    assert {r["member"]["id"] for r in api_client_for(A.secretary).get(_path(A, "scores/")).json()} == {me.pk, secretary.pk}
+    assert {r["member"]["id"] for r in api_client_for(A.secretary).get(_path(A, "scores/")).json()} >= {me.pk, secretary.pk}
     assert [r["member"]["id"] for r in api_client_for(A.other_member).get(_path(A, "scores/")).json()] == [other.pk]
     figures = api_client_for(A.admin).get(_path(A, "figures/")).json()
     assert figures["unit"]["scored"] == 1 and figures["unit"]["grades"]["satisfied"] == 1
