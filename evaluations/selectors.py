@@ -138,33 +138,34 @@ def branch_figures(*, evaluation, branch_ids=None) -> list[dict]:
             for b in wanted]
 
 
+def score_shown(row: MemberScore, scheme: scoring.Scheme) -> dict:
+    """What may be shown of one member's score: each component's mean and how many grades it is
+    of, except that a component of fewer than FEWEST_BALLOTS_SHOWN anonymous grades shows only its
+    count (one or two would show how a colleague or an evaluator voted), and then the score and
+    grade wait too (with the signed components shown, they would give those grades away)."""
+    components = scoring.LEADER_COMPONENTS if row.is_leader else scoring.MEMBER_COMPONENTS
+    parts = []
+    for method, component in components.items():
+        tally = scoring.tally_of_counts(row.tallies.get(method, {}), scheme)
+        hidden = method in ANONYMOUS and 0 < tally.count < FEWEST_BALLOTS_SHOWN
+        parts.append({"method": component, "label": scoring.METHOD_NAMES[component], "weight": scheme.weights.get(component, 0),
+                      "count": tally.count, "mean": None if hidden or not tally.count else rounded(tally.mean())})
+    withheld = any(p["mean"] is None and p["count"] for p in parts)
+    return {"score": None if withheld else row.score, "grade": "" if withheld else row.grade, "withheld": withheld, "components": parts}
+
+
 def member_scores(*, evaluation, member_ids=None, branch_ids=None) -> list[dict]:
-    """Each member's result: the score, the grade, each component's mean and how many grades it
-    is of. A component of fewer than FEWEST_BALLOTS_SHOWN anonymous grades shows only its count:
-    one or two would show how a colleague or an evaluator voted."""
+    """Each member's result as it may be shown (`score_shown`), with the formula beside it."""
     queryset = MemberScore.objects.filter(evaluation=evaluation).select_related("member")
     if member_ids is not None:
         queryset = queryset.filter(member_id__in=member_ids)
     if branch_ids is not None:
         queryset = queryset.filter(branch_id__in=branch_ids)
     schemes = {False: evaluation.member_scheme(), True: evaluation.leader_scheme()}
-    out = []
-    for row in queryset.order_by("member__name", "member_id"):
-        scheme = schemes[row.is_leader]
-        components = scoring.LEADER_COMPONENTS if row.is_leader else scoring.MEMBER_COMPONENTS
-        parts = []
-        for method, component in components.items():
-            tally = scoring.tally_of_counts(row.tallies.get(method, {}), scheme)
-            hidden = method in ANONYMOUS and 0 < tally.count < FEWEST_BALLOTS_SHOWN
-            parts.append({"method": component, "label": scoring.METHOD_NAMES[component], "weight": scheme.weights.get(component, 0),
-                          "count": tally.count, "mean": None if hidden or not tally.count else rounded(tally.mean())})
-        # With one or two anonymous grades in it, the score itself would give them away (the signed
-        # components are shown), so it waits for the third.
-        withheld = any(p["mean"] is None and p["count"] for p in parts)
-        out.append({"member": {"id": row.member_id, "name": row.member.name}, "is_leader": row.is_leader,
-                    "score": None if withheld else row.score, "grade": "" if withheld else row.grade, "withheld": withheld,
-                    "components": parts, "formula": scheme.describe()})
-    return out
+    formulas = {leader: scheme.describe() for leader, scheme in schemes.items()}
+    return [{"member": {"id": row.member_id, "name": row.member.name}, "is_leader": row.is_leader,
+             **score_shown(row, schemes[row.is_leader]), "formula": formulas[row.is_leader]}
+            for row in queryset.order_by("member__name", "member_id")]
 
 
 ANONYMOUS = {"peer", "public", "team"}
