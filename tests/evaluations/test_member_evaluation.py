@@ -192,3 +192,34 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
     figures = api_client_for(A.admin).get(_path(A, "figures/")).json()
     assert figures["unit"]["scored"] == 1 and figures["unit"]["grades"]["satisfied"] == 1
     assert api_client_for(A.member).get(_path(A, "figures/")).status_code == 403
+
+
+def test_scores_figures_and_ballots_take_as_many_queries_for_many_members_as_for_few(world, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    A = world["A"]
+    with unit_run(A.unit):
+        evaluation = evaluation_open_today(A)
+    paths = [(A.admin, "scores/"), (A.admin, "figures/"), (A.member, "ballots/"), (A.secretary, "reviews/")]
+
+    def counts():
+        out = []
+        for user, rest in paths:
+            client = api_client_for(user)
+            client.get(_path(A, rest))  # warm: the rights are issued on the first look
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(_path(A, rest)).status_code == 200
+            out.append(len(captured))
+        return out
+
+    with unit_run(A.unit):
+        services.rights_issue(evaluation=evaluation)
+    few = counts()
+    with unit_run(A.unit):
+        many = members_in(A, A.branch_id, 12)
+        MemberScore.objects.bulk_create([MemberScore(evaluation=evaluation, member=m, branch_id=A.branch_id,
+                                                     tallies={"public": {"satisfied": 3}}, score=100, grade="satisfied") for m in many])
+        for m in many:
+            services.review_record(evaluation=evaluation, who=who(A.secretary), subject=m, method="leader", stage="year_end", grade="satisfied")
+    assert counts() == few
