@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.services import notify
 from pledges.models import PledgeItem, Round
 from pledges.services.steps import LEADER_TIERS, conflict
 from tenants.organization.caller import Caller
@@ -218,6 +219,12 @@ def rights_issue(*, evaluation: Evaluation, today: date | None = None) -> bool:
             [MemberScore(evaluation=evaluation, member_id=pk, branch_id=branch_id, is_leader=tier in LEADER_TIERS)
              for pk, branch_id, tier in members], batch_size=2000, ignore_conflicts=True)
         RightsIssued.objects.create(evaluation=evaluation, issued_on=today)
+        # Everyone with a login hears that the evaluation is open (once: the key is the evaluation's).
+        users = Member.objects.filter(pk__in=[pk for pk, _b, _t in members], user_id__isnull=False).values_list("user_id", flat=True)
+        notify(recipient_ids=list(users), dedupe_key=f"evaluation-open:{evaluation.pk}",
+               title=_("The evaluation of %(round)s is open") % {"round": evaluation.round.title},
+               body=_("Until %(day)s: write your self-evaluation and report, and grade your branch's members (anonymously).")
+               % {"day": evaluation.round.ends_on.isoformat()})
     return True
 
 

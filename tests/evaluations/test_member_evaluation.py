@@ -223,3 +223,16 @@ def test_scores_figures_and_ballots_take_as_many_queries_for_many_members_as_for
         for m in many:
             services.review_record(evaluation=evaluation, who=who(A.secretary), subject=m, method="leader", stage="year_end", grade="satisfied")
     assert counts() == few
+
+
+def test_everyone_with_a_login_hears_once_that_the_evaluation_is_open(world, db):
+    from notifications.models import OutboxMessage
+
+    A = world["A"]
+    with unit_run(A.unit):
+        evaluation = evaluation_open_today(A)
+        assert services.rights_issue(evaluation=evaluation) is True
+        assert services.rights_issue(evaluation=evaluation) is False  # once
+        [message] = OutboxMessage.objects.filter(dedupe_key=f"evaluation-open:{evaluation.pk}")
+        assert set(message.payload["recipient_ids"]) == {A.member.pk, A.secretary.pk, A.other_member.pk}
+        assert "评诺" in message.payload["title"] and "匿名" in message.payload["body"]
