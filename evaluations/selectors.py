@@ -80,10 +80,19 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return rounded(Fraction(100 * part, whole)) if whole else None
 
 
-def _figures(rows, best_two: set[str], scale_codes: list[str], items: tuple[int, int]) -> dict:
+def _withheld(row: dict) -> bool:
+    """One or two grades of an anonymous kind: the member's score is not shown (`score_shown`)."""
+    return any(0 < sum(row["tallies"].get(method, {}).values()) < FEWEST_BALLOTS_SHOWN for method in ANONYMOUS)
+
+
+def _figures(rows, best_two: set[str], scale_codes: list[str], items: tuple[int, int], *, shown: bool = False) -> dict:
     """Members' scores summed up: how many, how many scored, the mean shown score, the grade
     distribution, the public's satisfaction (the two best grades' share of all public grades)
-    and the close-out rate of the pledge items."""
+    and the close-out rate of the pledge items. `shown`: for a screen, where a group holding a
+    withheld score shows no mean, distribution or satisfaction (with the other members' scores
+    beside it, they would give the withheld one away)."""
+    if shown and any(_withheld(r) for r in rows):
+        return {**_figures(rows, best_two, scale_codes, items), "mean_score": None, "grades": {}, "satisfaction_rate": None, "withheld": True}
     scored = [r for r in rows if r["score"] is not None]
     total = sum((r["score"] for r in scored), Decimal(0))
     public = Counter()
@@ -104,6 +113,7 @@ def _figures(rows, best_two: set[str], scale_codes: list[str], items: tuple[int,
         "items": items[0],
         "items_closed": items[1],
         "close_out_rate": _rate(items[1], items[0]),
+        "withheld": False,
     }
 
 
@@ -111,17 +121,17 @@ def _score_rows(evaluation) -> list[dict]:
     return list(MemberScore.objects.filter(evaluation=evaluation).values("member_id", "branch_id", "score", "grade", "tallies"))
 
 
-def unit_figures(*, evaluation, rows: list[dict] | None = None) -> dict:
+def unit_figures(*, evaluation, rows: list[dict] | None = None, shown: bool = False) -> dict:
     """The unit's evaluation figures (what the county reads from the roll-up table), from the
     members' score rows given (all of them, as the full recompute holds them) or read here."""
     scale = evaluation.grades()
     items = PledgeItem.objects.filter(pledge__round_id=evaluation.round_id).aggregate(
         total=Count("id"), closed=Count("id", filter=Q(state=PledgeItem.State.CLOSED)))
     rows = _score_rows(evaluation) if rows is None else rows
-    return _figures(rows, {g.code for g in scale[:2]}, [g.code for g in scale], (items["total"], items["closed"]))
+    return _figures(rows, {g.code for g in scale[:2]}, [g.code for g in scale], (items["total"], items["closed"]), shown=shown)
 
 
-def branch_figures(*, evaluation, branch_ids=None) -> list[dict]:
+def branch_figures(*, evaluation, branch_ids=None, shown: bool = False) -> list[dict]:
     """The same figures per branch (of the branches given, or all)."""
     scale = evaluation.grades()
     rows = _score_rows(evaluation)
@@ -134,7 +144,7 @@ def branch_figures(*, evaluation, branch_ids=None) -> list[dict]:
     names = dict(Organization.objects.filter(pk__in=by_branch).values_list("id", "name"))
     wanted = sorted(by_branch if branch_ids is None else set(branch_ids) & set(by_branch), key=lambda b: (names.get(b, ""), b))
     return [{"branch": {"id": b, "name": names.get(b, "")},
-             **_figures(by_branch[b], {g.code for g in scale[:2]}, [g.code for g in scale], per_branch_items.get(b, (0, 0)))}
+             **_figures(by_branch[b], {g.code for g in scale[:2]}, [g.code for g in scale], per_branch_items.get(b, (0, 0)), shown=shown)}
             for b in wanted]
 
 

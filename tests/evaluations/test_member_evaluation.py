@@ -177,6 +177,10 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
     assert parts["leader"]["mean"] == "80.0"  # signed: shown
     # The score would give the one peer grade away (the leader's is shown): withheld until the third.
     assert mine["score"] is None and mine["grade"] == "" and mine["withheld"] is True
+    # Nor does the branch's or the unit's mean give it away.
+    early = api_client_for(A.admin).get(_path(A, "figures/")).json()
+    assert early["unit"]["withheld"] is True and early["unit"]["mean_score"] is None and early["unit"]["grades"] == {}
+    assert all(b["mean_score"] is None for b in early["branches"] if b["branch"]["id"] == A.branch_id)
     with unit_run(A.unit):
         for colleague in colleagues:
             services.member_ballot_cast(evaluation=evaluation, who=Caller(user_id=None, member=colleague), method="peer",
@@ -190,7 +194,8 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
     assert {r["member"]["id"] for r in api_client_for(A.secretary).get(_path(A, "scores/")).json()} >= {me.pk, secretary.pk}
     assert [r["member"]["id"] for r in api_client_for(A.other_member).get(_path(A, "scores/")).json()] == [other.pk]
     figures = api_client_for(A.admin).get(_path(A, "figures/")).json()
-    assert figures["unit"]["scored"] == 1 and figures["unit"]["grades"]["satisfied"] == 1
+    assert figures["unit"]["scored"] == 1 and figures["unit"]["grades"]["satisfied"] == 1 and figures["unit"]["withheld"] is False
+    assert figures["unit"]["mean_score"] == "92.0"
     assert api_client_for(A.member).get(_path(A, "figures/")).status_code == 403
 
 
