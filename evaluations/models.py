@@ -267,3 +267,94 @@ class MemberScore(models.Model):
         verbose_name = _("member score")
         verbose_name_plural = _("member scores")
         constraints = [models.UniqueConstraint(fields=["evaluation", "member"], name="member_score_once")]
+
+
+# ------------------------------------------------------------------ results and consequences
+
+class Publication(AuditedModel):
+    """How far the unit has published the results (004: within a chosen scope, and reported upward)."""
+
+    class Scope(models.TextChoices):
+        BRANCH = "branch", _("each branch sees its own")
+        UNIT = "unit", _("the whole unit")
+        BOARD = "board", _("the public board")
+
+    evaluation = models.OneToOneField(Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="publication")
+    scope = models.CharField(_("published to"), max_length=20, choices=Scope.choices)
+    published_on = models.DateField(_("published on"))
+    published_by = models.CharField(_("published by"), max_length=50)
+
+    class Meta:
+        verbose_name = _("publication of results")
+        verbose_name_plural = _("publications of results")
+
+
+class Commendation(AuditedModel):
+    """A member on the commendation list (奖诺、表彰; 001, 002: good results are commended)."""
+
+    evaluation = models.ForeignKey(Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="commendations")
+    member = models.ForeignKey("organization.Member", verbose_name=_("member"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=200)
+    listed_by = models.CharField(_("listed by"), max_length=50)
+    listed_on = models.DateField(_("listed on"))
+
+    class Meta:
+        verbose_name = _("commendation")
+        verbose_name_plural = _("commendation list")
+        constraints = [models.UniqueConstraint(fields=["evaluation", "member"], name="commendation_once")]
+
+
+class Rectification(AuditedModel):
+    """A rectification for a poor result or strong public complaints (002), followed to its end:
+    rectified, or refused — which marks the member unqualified (不合格) for the annual democratic
+    appraisal. The accountability ladder's steps taken on the way are its `steps`."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("under rectification")
+        RECTIFIED = "rectified", _("rectified")
+        REFUSED = "refused", _("refused (unqualified)")
+
+    evaluation = models.ForeignKey(Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="rectifications")
+    member = models.ForeignKey("organization.Member", verbose_name=_("member"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500)
+    deadline = models.DateField(_("deadline"))
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.OPEN)
+    opened_by = models.CharField(_("opened by"), max_length=50)
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("rectification")
+        verbose_name_plural = _("rectifications")
+        constraints = [models.UniqueConstraint(fields=["evaluation", "member"], condition=models.Q(state="open"), name="rectification_one_open")]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_state_display()}"
+
+
+class AccountabilityStep(AuditedModel):
+    """One step of 004's accountability ladder, taken in order: a step repeats the level reached or
+    goes up, never down."""
+
+    class Step(models.TextChoices):
+        ORAL_REMINDER = "oral_reminder", _("oral reminder (口头提醒)")
+        CRITICISM = "criticism_education", _("criticism and education (批评教育)")
+        DEADLINE = "deadline_rectification", _("deadline rectification (限期整改)")
+        ADMONISHING_TALK = "admonishing_talk", _("admonishing talk (诫勉谈话)")
+        PUBLIC_CRITICISM = "public_criticism", _("public criticism (通报批评)")
+        RESIGNATION = "resignation", _("resignation (引咎辞职)")
+
+    rectification = models.ForeignKey(Rectification, verbose_name=_("rectification"), on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(_("step"), max_length=30, choices=Step.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    taken_on = models.DateField(_("taken on"))
+    taken_by = models.CharField(_("taken by"), max_length=50)
+
+    class Meta:
+        verbose_name = _("accountability step")
+        verbose_name_plural = _("accountability steps")
+        ordering = ["taken_on", "id"]
+
+
+LADDER = list(AccountabilityStep.Step.values)

@@ -13,7 +13,7 @@ from pledges.services.steps import LEADER_TIERS
 from tenants.organization.models import Member, Organization
 
 from . import scoring
-from .models import BallotRight, Evaluation, MemberScore, PanelMember, PublicBallot, Review
+from .models import BallotRight, Commendation, Evaluation, MemberScore, PanelMember, Publication, PublicBallot, Rectification, Review
 from .scoring import Tally, rounded
 
 
@@ -219,3 +219,58 @@ def reviews_visible(*, evaluation, who) -> QuerySet:
     if who.sees_everything:
         return reviews
     return reviews.filter(Q(subject_id=who.member_id or 0) | Q(subject__branch_id__in=who.oversees_ids))
+
+
+# ------------------------------------------------------------------ results and consequences
+
+def results_visible(*, evaluation, who) -> list[dict] | None:
+    """The results a caller may read: unit admins and secretaries (for what they oversee) always;
+    members once published, within the scope (their branch, or the unit). None: nothing to show."""
+    publication = Publication.objects.filter(evaluation=evaluation).first()
+    if who.sees_everything:
+        branch_ids = None
+    elif who.oversees_ids:
+        branch_ids = set(who.oversees_ids)
+    elif publication is None or who.member is None:
+        return None
+    elif publication.scope == Publication.Scope.BRANCH:
+        branch_ids = {who.member.branch_id}
+    else:
+        branch_ids = None
+    return result_rows(evaluation=evaluation, branch_ids=branch_ids)
+
+
+def result_rows(*, evaluation, branch_ids=None) -> list[dict]:
+    """Each member's result as it may be shown (`score_shown`) with their branch, the grade's
+    label, and what followed: commended, under rectification, rectified or refused (不合格)."""
+    queryset = MemberScore.objects.filter(evaluation=evaluation).select_related("member", "branch")
+    if branch_ids is not None:
+        queryset = queryset.filter(branch_id__in=branch_ids)
+    schemes = {False: evaluation.member_scheme(), True: evaluation.leader_scheme()}
+    labels = {g.code: g.label for g in evaluation.grades()}
+    commended = set(Commendation.objects.filter(evaluation=evaluation).values_list("member_id", flat=True))
+    rectifications = dict(Rectification.objects.filter(evaluation=evaluation).order_by("opened_on", "id").values_list("member_id", "state"))
+    rows = []
+    for row in queryset.order_by("branch__sort_order", "branch_id", "member__name", "member_id"):
+        shown = score_shown(row, schemes[row.is_leader])
+        state = rectifications.get(row.member_id, "")
+        rows.append({"member": {"id": row.member_id, "name": row.member.name}, "branch": {"id": row.branch_id, "name": row.branch.name},
+                     "score": shown["score"], "grade": shown["grade"], "grade_label": labels.get(shown["grade"], ""),
+                     "withheld": shown["withheld"], "components": shown["components"], "commended": row.member_id in commended,
+                     "rectification": state, "unqualified": state == Rectification.State.REFUSED})
+    return rows
+
+
+def commendation_proposal(*, evaluation) -> list[dict]:
+    """Who the scale's best grade proposes for the commendation list (shown scores only)."""
+    best = evaluation.grades()[0].code
+    return [r for r in result_rows(evaluation=evaluation) if r["grade"] == best and not r["rectification"]]
+
+
+def rectifications_visible(*, evaluation, who) -> QuerySet:
+    """Rectifications: a member reads their own, a secretary those they oversee, unit admins all."""
+    rectifications = Rectification.objects.filter(evaluation=evaluation).select_related("member").prefetch_related("steps") \
+        .order_by("state", "deadline", "id")
+    if who.sees_everything:
+        return rectifications
+    return rectifications.filter(Q(member_id=who.member_id or 0) | Q(member__branch_id__in=who.oversees_ids))
