@@ -161,12 +161,21 @@ class MemberScoreAdmin(ReadOnlyUnitModelAdmin):
 
     def _shown(self, row):
         scheme = row.evaluation.leader_scheme() if row.is_leader else row.evaluation.member_scheme()
-        return selectors.score_shown(row, scheme), scheme
+        final = self._final.setdefault(row.evaluation_id, selectors.results_final(row.evaluation))
+        return selectors.score_shown(row, scheme, final=final), scheme
+
+    def changelist_view(self, request, extra_context=None):
+        self._final = {}
+        return super().changelist_view(request, extra_context)
+
+    def has_view_permission(self, request, obj=None):
+        # The list only: a record's own page would show its raw counts, one or two anonymous grades included.
+        return obj is None and super().has_view_permission(request, obj)
 
     @admin.display(description=gettext_lazy("score"))
     def score_shown(self, row):
         shown, _scheme = self._shown(row)
-        return _("withheld until the third anonymous grade") if shown["withheld"] else (shown["score"] if shown["score"] is not None else "—")
+        return _("shown once the results are final, from the third anonymous grade") if shown["withheld"] else (shown["score"] if shown["score"] is not None else "—")
 
     @admin.display(description=gettext_lazy("grade"))
     def grade_shown(self, row):

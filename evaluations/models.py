@@ -164,23 +164,24 @@ class RightsIssued(models.Model):
     issued_on = models.DateField()
 
 
-class MemberBallot(models.Model):
-    """One member's anonymous grades for the others of their branch (peer) or of the leading
-    team (team). Like a public ballot: a random id, the day only, nothing naming the voter.
-    `applied` says the running tallies include it (set by the task that adds it)."""
+class BallotBox(models.Model):
+    """The members' anonymous ballots (peer review, the leading team's review), counted as they
+    are cast: per member graded and grade, how many. No row per ballot: a ballot's grades cover
+    everyone graded but its voter, so a stored ballot would name its voter by who is missing
+    from it. `applied_count` is what the running tallies hold (the task moves it to `count`)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="+")
     method = models.CharField(max_length=20, choices=[(Method.PEER, Method.PEER.label), (Method.TEAM, Method.TEAM.label)])
-    branch = models.ForeignKey("organization.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    grades = models.JSONField()  # {member id: grade code}
-    cast_on = models.DateField()
-    applied = models.BooleanField(default=False)
+    subject = models.ForeignKey("organization.Member", on_delete=models.CASCADE, related_name="+")
+    grade = models.CharField(max_length=30)
+    count = models.PositiveIntegerField(default=0)
+    applied_count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = _("member ballot")
-        verbose_name_plural = _("member ballots")
-        indexes = [models.Index(fields=["evaluation"], condition=models.Q(applied=False), name="member_ballot_pending")]
+        verbose_name = _("ballot box")
+        verbose_name_plural = _("ballot boxes")
+        constraints = [models.UniqueConstraint(fields=["evaluation", "method", "subject", "grade"], name="ballot_box_once")]
+        indexes = [models.Index(fields=["evaluation"], condition=~models.Q(applied_count=models.F("count")), name="ballot_box_pending")]
 
 
 class Review(AuditedModel):
@@ -261,7 +262,7 @@ class MemberScore(models.Model):
     tallies = models.JSONField(default=dict)  # {method: {grade code: count}}
     score = models.DecimalField(max_digits=4, decimal_places=1, null=True)
     grade = models.CharField(max_length=30, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # No time of change: a row's time would date the ballot that changed it.
 
     class Meta:
         verbose_name = _("member score")

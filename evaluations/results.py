@@ -38,6 +38,7 @@ def results_publish(*, evaluation: Evaluation, who: Caller, scope: str, today: d
     _check_results_open(evaluation, today)
     if scope not in Publication.Scope.values:
         raise ValidationError({"scope": _("Choose where to publish: branch, unit or board.")})
+    Evaluation.objects.select_for_update(of=("self",)).filter(pk=evaluation.pk).first()  # after any ballot being recorded
     publication = Publication.objects.select_for_update().filter(evaluation=evaluation).first() or Publication(evaluation=evaluation)
     publication.scope, publication.published_on, publication.published_by = scope, today, _reviewer_name(who)[:50]
     publication.save()

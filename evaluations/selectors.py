@@ -7,6 +7,7 @@ from fractions import Fraction
 from math import ceil
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from pledges.models import PledgeItem
 from pledges.services.steps import LEADER_TIERS
@@ -148,19 +149,33 @@ def branch_figures(*, evaluation, branch_ids=None, shown: bool = False) -> list[
             for b in wanted]
 
 
-def score_shown(row: MemberScore, scheme: scoring.Scheme) -> dict:
-    """What may be shown of one member's score: each component's mean and how many grades it is
-    of, except that a component of fewer than FEWEST_BALLOTS_SHOWN anonymous grades shows only its
-    count (one or two would show how a colleague or an evaluator voted), and then the score and
-    grade wait too (with the signed components shown, they would give those grades away)."""
+def results_final(evaluation, today=None) -> bool:
+    """Per-member results of anonymous methods show once they can no longer change: the results
+    are published (no more ballots then) or the round has ended. Shown live, each new ballot
+    would show as the change it made, beside whoever the panel list says has just voted."""
+    today = today or timezone.localdate()
+    return today > evaluation.round.ends_on or Publication.objects.filter(evaluation=evaluation).exists()
+
+
+def score_shown(row: MemberScore, scheme: scoring.Scheme, *, final: bool) -> dict:
+    """What may be shown of one member's score. Signed components (leader review, organisational
+    assessment, self-evaluation) always, with their means. Anonymous ones (peer, team, public) only
+    when the results are final, and then a component of fewer than FEWEST_BALLOTS_SHOWN grades
+    only as a count (one or two would show how a colleague or an evaluator voted). The score and
+    grade wait with them (with the signed components shown, they would give them away)."""
     components = scoring.LEADER_COMPONENTS if row.is_leader else scoring.MEMBER_COMPONENTS
     parts = []
     for method, component in components.items():
         tally = scoring.tally_of_counts(row.tallies.get(method, {}), scheme)
-        hidden = method in ANONYMOUS and 0 < tally.count < FEWEST_BALLOTS_SHOWN
+        anonymous = method in ANONYMOUS
+        if anonymous and not final:
+            count, mean = None, None
+        else:
+            count = tally.count
+            mean = None if not tally.count or (anonymous and tally.count < FEWEST_BALLOTS_SHOWN) else rounded(tally.mean())
         parts.append({"method": component, "label": scoring.METHOD_NAMES[component], "weight": scheme.weights.get(component, 0),
-                      "count": tally.count, "mean": None if hidden or not tally.count else rounded(tally.mean())})
-    withheld = any(p["mean"] is None and p["count"] for p in parts)
+                      "count": count, "mean": mean})
+    withheld = not final or any(p["method"] in ANONYMOUS_COMPONENTS and p["mean"] is None and p["count"] for p in parts)
     return {"score": None if withheld else row.score, "grade": "" if withheld else row.grade, "withheld": withheld, "components": parts}
 
 
@@ -173,12 +188,14 @@ def member_scores(*, evaluation, member_ids=None, branch_ids=None) -> list[dict]
         queryset = queryset.filter(branch_id__in=branch_ids)
     schemes = {False: evaluation.member_scheme(), True: evaluation.leader_scheme()}
     formulas = {leader: scheme.describe() for leader, scheme in schemes.items()}
+    final = results_final(evaluation)
     return [{"member": {"id": row.member_id, "name": row.member.name}, "is_leader": row.is_leader,
-             **score_shown(row, schemes[row.is_leader]), "formula": formulas[row.is_leader]}
+             **score_shown(row, schemes[row.is_leader], final=final), "formula": formulas[row.is_leader]}
             for row in queryset.order_by("member__name", "member_id")]
 
 
-ANONYMOUS = {"peer", "public", "team"}
+ANONYMOUS = {"peer", "public", "team"}  # as stored
+ANONYMOUS_COMPONENTS = {scoring.PEER, scoring.BRANCH, scoring.PUBLIC, scoring.TEAM}  # as scored
 
 
 def ballots_for(*, evaluation, member) -> list[dict]:
@@ -250,9 +267,9 @@ def result_rows(*, evaluation, branch_ids=None) -> list[dict]:
     labels = {g.code: g.label for g in evaluation.grades()}
     commended = set(Commendation.objects.filter(evaluation=evaluation).values_list("member_id", flat=True))
     rectifications = dict(Rectification.objects.filter(evaluation=evaluation).order_by("opened_on", "id").values_list("member_id", "state"))
-    rows = []
+    rows, final = [], results_final(evaluation)
     for row in queryset.order_by("branch__sort_order", "branch_id", "member__name", "member_id"):
-        shown = score_shown(row, schemes[row.is_leader])
+        shown = score_shown(row, schemes[row.is_leader], final=final)
         state = rectifications.get(row.member_id, "")
         rows.append({"member": {"id": row.member_id, "name": row.member.name}, "branch": {"id": row.branch_id, "name": row.branch.name},
                      "score": shown["score"], "grade": shown["grade"], "grade_label": labels.get(shown["grade"], ""),

@@ -7,7 +7,7 @@ import secrets
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,7 @@ from tenants.organization.models import Member, Organization
 from . import scoring
 from .selectors import ballot_subjects, gradeable
 from .models import (
-    BallotRight, BallotToken, BranchReport, Evaluation, MemberBallot, MemberScore, Method, PanelMember, PublicBallot, Review,
+    BallotBox, BallotRight, BallotToken, BranchReport, Evaluation, MemberScore, Method, PanelMember, Publication, PublicBallot, Review,
     RightsIssued, SelfAssessment,
 )
 
@@ -63,6 +63,12 @@ def evaluation_prepare(*, round: Round, who: Caller, today: date | None = None) 
     return evaluation
 
 
+def _anything_recorded(evaluation: Evaluation) -> bool:
+    """Ballots or reviews exist (the round's dates moved back after it opened): the scheme stays."""
+    return (RightsIssued.objects.filter(evaluation=evaluation).exists() or PublicBallot.objects.filter(evaluation=evaluation).exists()
+            or Review.objects.filter(evaluation=evaluation).exists())
+
+
 def scheme_check(scheme: dict) -> dict:
     """A scheme given from above (a county's campaign), checked as a unit's would be; returns it
     with only the scheme's fields."""
@@ -90,7 +96,7 @@ def evaluation_update(*, evaluation: Evaluation, who: Caller, changes: dict, tod
     if not who.is_unit_admin:
         raise PermissionDenied(_("Only unit admins change an evaluation's scheme."))
     evaluation = Evaluation.objects.select_for_update().select_related("round").get(pk=evaluation.pk)
-    if today >= evaluation.round.evaluate_on:
+    if today >= evaluation.round.evaluate_on or _anything_recorded(evaluation):
         raise conflict(_("The scheme is fixed once the evaluation opens (%(day)s): everyone is scored by the scheme they were shown.") % {
             "day": evaluation.round.evaluate_on.isoformat()})
     for name in SCHEME_FIELDS:
@@ -122,6 +128,8 @@ def panel_register(*, evaluation: Evaluation, branch: Organization, who: Caller,
         raise PermissionDenied(_("Only the branch's secretary, the secretaries above it and unit admins register its panel."))
     if not people:
         raise ValidationError({"people": _("Register at least one evaluator.")})
+    if timezone.localdate() > evaluation.round.ends_on:
+        raise conflict(_("Round %(round)s has ended.") % {"round": evaluation.round})
     issued = []
     for name, category in people:
         member = PanelMember(evaluation=evaluation, branch=branch, name=(name or "").strip(), category=category)
@@ -149,6 +157,7 @@ def ballot_cast(*, secret: str, grades: dict[int, str], comments: dict[int, str]
     evaluation = token.evaluation
     if evaluation.round.phase_on(today) != "evaluate":
         raise conflict(_("Public evaluation is open from %(day)s, during the round's evaluation.") % {"day": evaluation.round.evaluate_on.isoformat()})
+    _hold(evaluation)
     graded = branch_members_to_grade(branch_id=token.branch_id)
     scale = {g["code"] for g in evaluation.scale}
     if not grades or set(grades) - graded:
@@ -182,6 +191,16 @@ def scores_apply_soon(*, evaluation_id: int) -> None:
 
 
 # ------------------------------------------------------------------ members' ballots and reviews
+
+def _hold(evaluation: Evaluation) -> None:
+    """While a ballot or review is being recorded: a share lock on the evaluation (the aggregation
+    and the full recompute take it exclusively, so neither reads a half-recorded one), and no more
+    once the results are published (they are final then, and show per member)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Evaluation._meta.db_table} WHERE id = %s FOR SHARE", [evaluation.pk])
+    if Publication.objects.filter(evaluation_id=evaluation.pk).exists():
+        raise conflict(_("The results have been published: the evaluation is closed."))
+
 
 def _check_open(evaluation: Evaluation, today: date, step: str) -> None:
     if evaluation.round.phase_on(today) != "evaluate":
@@ -229,14 +248,16 @@ def rights_issue(*, evaluation: Evaluation, today: date | None = None) -> bool:
 
 
 @transaction.atomic
-def member_ballot_cast(*, evaluation: Evaluation, who: Caller, method: str, grades: dict[int, str], today: date | None = None) -> MemberBallot:
-    """A member's anonymous peer or team ballot: their right is locked and deleted and the ballot
-    written in one transaction, so submitting it many times at once records it once."""
+def member_ballot_cast(*, evaluation: Evaluation, who: Caller, method: str, grades: dict[int, str], today: date | None = None) -> dict:
+    """A member's anonymous peer or team ballot: their right is locked and deleted and the grades
+    counted into the ballot box in one transaction, so submitting it many times at once counts it
+    once. Nothing of the ballot is kept but the counts."""
     today = today or timezone.localdate()
     if who.member is None:
         raise PermissionDenied(_("Only members cast peer ballots."))
     _check_open(evaluation, today, _("Peer review"))
     rights_issue(evaluation=evaluation, today=today)
+    _hold(evaluation)
     if who.member_id in grades:
         raise ValidationError({"grades": _("Nobody grades themselves: leave yourself out.")})
     right = BallotRight.objects.select_for_update().filter(evaluation=evaluation, method=method, voter=who.member).first()
@@ -248,10 +269,30 @@ def member_ballot_cast(*, evaluation: Evaluation, who: Caller, method: str, grad
     for grade in grades.values():
         _check_grade(evaluation, grade, "grades")
     right.delete()
-    ballot = MemberBallot.objects.create(evaluation=evaluation, method=method, branch_id=right.branch_id, cast_on=today,
-                                         grades={str(k): v for k, v in grades.items()})
+    _box_add(evaluation=evaluation, method=method, grades=grades)
     scores_apply_soon(evaluation_id=evaluation.pk)
-    return ballot
+    return {"method": method, "cast_on": today}
+
+
+def _box_add(*, evaluation: Evaluation, method: str, grades: dict[int, str]) -> None:
+    """Count one ballot's grades into the box, in subject order (two ballots at once lock the
+    same rows in the same order, so they never deadlock)."""
+    table = BallotBox._meta.db_table
+    rows = sorted(grades.items())
+    values = ", ".join(["(%s, %s, %s, %s, 1, 0)"] * len(rows))
+    params = [p for subject, grade in rows for p in (evaluation.pk, method, subject, grade)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (evaluation_id, method, subject_id, grade, count, applied_count) VALUES {values} "
+                       f"ON CONFLICT (evaluation_id, method, subject_id, grade) DO UPDATE SET count = {table}.count + 1", params)
+
+
+def _reviews(who: Caller, subject: Member) -> bool:
+    """Who gives a member their leader review (002): the secretary of their branch; for a member
+    who leads organisations (a branch secretary), the secretary of the organisation above."""
+    led = list(Organization.objects.filter(secretary=subject).values_list("parent_id", flat=True))
+    if led:
+        return any(parent in who.led_ids for parent in led if parent is not None)
+    return subject.branch_id in who.led_ids
 
 
 def _reviewer_name(who: Caller) -> str:
@@ -271,8 +312,8 @@ def review_record(*, evaluation: Evaluation, who: Caller, subject: Member, metho
     during the fulfil phase, year-end ones during the evaluation; writing again revises it."""
     today = today or timezone.localdate()
     if method == Method.LEADER:
-        if who.member is None or subject.branch_id not in who.oversees_ids:
-            raise PermissionDenied(_("A member is reviewed by the secretary of their branch or of an organisation above it."))
+        if who.member is None or who.member_id == subject.pk or not _reviews(who, subject):
+            raise PermissionDenied(_("A member is reviewed by the secretary of their branch; a branch secretary by the secretary above."))
     elif method == Method.ORGANISATION:
         if not who.is_unit_admin:
             raise PermissionDenied(_("The organisation's assessment is recorded by unit admins."))
@@ -286,6 +327,7 @@ def review_record(*, evaluation: Evaluation, who: Caller, subject: Member, metho
     else:
         _check_open(evaluation, today, _("The year-end review"))
     _check_grade(evaluation, grade)
+    _hold(evaluation)
     review = Review.objects.select_for_update().filter(evaluation=evaluation, method=method, stage=stage, subject=subject).first()
     if review is None:
         # An interim review is never scored: it starts as applied.
@@ -318,6 +360,7 @@ def self_assess(*, evaluation: Evaluation, who: Caller, grade: str, report: str,
         raise ValidationError({"item_notes": _("Write notes only on your own pledge items of this round.")})
     if any(len(text) > 1000 for text in notes.values()):
         raise ValidationError({"item_notes": _("Keep each note to 1000 characters.")})
+    _hold(evaluation)
     assessment = SelfAssessment.objects.select_for_update().filter(evaluation=evaluation, member=who.member).first() \
         or SelfAssessment(evaluation=evaluation, member=who.member)
     assessment.grade, assessment.report = grade, (report or "").strip()

@@ -53,9 +53,8 @@ def _django(db_url: str, redis_url: str) -> None:
 # ------------------------------------------------------------------ seeding
 
 def seed_unit(unit, *, members: int, today: date, rng: random.Random) -> None:
-    from evaluations.models import Evaluation, MemberBallot, PublicBallot, Review, SelfAssessment
+    from evaluations.models import BallotBox, BallotRight, Evaluation, PublicBallot, Review, SelfAssessment
     from evaluations.services import rights_issue
-    from evaluations.models import BallotRight
     from pledges.models import Pledge, PledgeItem
     from pledges.services import round_open
     from tenants.organization.models import Member, Organization
@@ -93,18 +92,26 @@ def seed_unit(unit, *, members: int, today: date, rng: random.Random) -> None:
         by_branch: dict[int, list[int]] = {}
         for m in people:
             by_branch.setdefault(m.branch_id, []).append(m.pk)
-        public, peer = [], []
+        public, box = [], {}  # box: (method, subject, grade) → count, as the members' ballots are kept
+
+        def count(method, subject, grade):
+            box[(method, subject, grade)] = box.get((method, subject, grade), 0) + 1
+
         for branch_id, ids in by_branch.items():
             for _n in range(-(-len(ids) * 80 // 100)):  # a quorum of 80% of the branch
                 public.append(PublicBallot(evaluation=evaluation, branch_id=branch_id, cast_on=today, grades={str(pk): grade() for pk in ids}))
-            for voter in ids:
-                peer.append(MemberBallot(evaluation=evaluation, method="peer", branch_id=branch_id, cast_on=today,
-                                         grades={str(pk): grade() for pk in ids if pk != voter}))
+            for voter in ids:  # every member's peer ballot
+                for pk in ids:
+                    if pk != voter:
+                        count("peer", pk, grade())
         leaders = [m.pk for m in people[:LEADERS]]
-        team = [MemberBallot(evaluation=evaluation, method="team", cast_on=today, grades={str(pk): grade() for pk in leaders if pk != voter})
-                for voter in leaders]
+        for voter in leaders:
+            for pk in leaders:
+                if pk != voter:
+                    count("team", pk, grade())
         PublicBallot.objects.bulk_create(public, batch_size=2000)
-        MemberBallot.objects.bulk_create(peer + team, batch_size=2000)
+        BallotBox.objects.bulk_create([BallotBox(evaluation=evaluation, method=m, subject_id=pk, grade=g, count=n)
+                                       for (m, pk, g), n in box.items()], batch_size=4000)
         BallotRight.objects.filter(evaluation=evaluation).delete()  # everyone has voted
         secretary_of = {b.pk: b.secretary_id for b in branches}
         Review.objects.bulk_create(
@@ -146,7 +153,7 @@ def naive_unit(evaluation) -> dict[int, tuple]:
     """Every member of the unit scored one by one through the ORM, as straightforward code
     would: per member, read their branch's ballots and their reviews, then score."""
     from evaluations import scoring
-    from evaluations.models import MemberBallot, PublicBallot, Review, SelfAssessment
+    from evaluations.models import BallotBox, PublicBallot, Review, SelfAssessment
     from pledges.services.steps import LEADER_TIERS
     from tenants.organization.models import Member
 
@@ -159,14 +166,10 @@ def naive_unit(evaluation) -> dict[int, tuple]:
         for ballot in PublicBallot.objects.filter(evaluation=evaluation, branch_id=member.branch_id):
             if key in ballot.grades:
                 grades.setdefault("public", []).append(ballot.grades[key])
-        for ballot in MemberBallot.objects.filter(evaluation=evaluation, method="peer", branch_id=member.branch_id):
-            if key in ballot.grades:
-                grades.setdefault("branch" if leader else "peer", []).append(ballot.grades[key])
-        if leader:
-            for ballot in MemberBallot.objects.filter(evaluation=evaluation, method="team"):
-                if key in ballot.grades:
-                    grades.setdefault("team", []).append(ballot.grades[key])
-        else:
+        for counted in BallotBox.objects.filter(evaluation=evaluation, subject=member):
+            method = {"peer": "branch", "team": "team"}[counted.method] if leader else counted.method
+            grades.setdefault(method, []).extend([counted.grade] * counted.count)
+        if not leader:
             for review in Review.objects.filter(evaluation=evaluation, subject=member, stage="year_end"):
                 grades.setdefault(review.method, []).append(review.grade)
         for assessment in SelfAssessment.objects.filter(evaluation=evaluation, member=member):
@@ -371,14 +374,16 @@ def main() -> None:
         _county, units = seed(units=args.units, members=args.members, today=today)
         with connection.cursor() as cursor:
             counts = {}
-            for table in ("organization_member", "evaluations_publicballot", "evaluations_memberballot", "evaluations_review", "evaluations_selfassessment"):
+            for table, what in (("organization_member", "count(*)"), ("evaluations_publicballot", "count(*)"),
+                                ("evaluations_ballotbox", "coalesce(sum(count), 0)"), ("evaluations_review", "count(*)"),
+                                ("evaluations_selfassessment", "count(*)")):
                 total = 0
                 for unit in units:
-                    cursor.execute(f'SELECT count(*) FROM "{unit.schema_name}".{table}')
+                    cursor.execute(f'SELECT {what} FROM "{unit.schema_name}".{table}')
                     total += cursor.fetchone()[0]
                 counts[table] = total
         print(f"  seeded in {time.perf_counter() - started:.0f} s: {counts['organization_member']} members, "
-              f"{counts['evaluations_publicballot']} public ballots, {counts['evaluations_memberballot']} peer and team ballots, "
+              f"{counts['evaluations_publicballot']} public ballots, {counts['evaluations_ballotbox']} peer and team grades, "
               f"{counts['evaluations_review']} reviews, {counts['evaluations_selfassessment']} self-evaluations", flush=True)
         connection.close()
         unit_ids = [u.pk for u in units]
@@ -413,16 +418,23 @@ def main() -> None:
         print("|---|---|---|---|")
         for name, values in (("baseline: naive (the unit rescored in the request)", naive_lat), ("Jiannuo: Celery, incremental", jiannuo_lat)):
             print(f"| {name} | {statistics.median(values) * 1000:.0f} ms | {pct(values, 95) * 1000:.0f} ms | {max(values) * 1000:.0f} ms |")
-        worker_check = []
-        from tenants.services import unit_run
-        from evaluations.models import Evaluation
+        # The worker's running tallies, ballot by ballot, against the naive loop, then the recompute's check.
+        from evaluations.models import Evaluation, MemberScore
         from evaluations.tallies import scores_recompute
+        from tenants.services import unit_run
 
+        worker_check, unequal = [], 0
         for unit in units:
             with unit_run(unit):
-                worker_check += scores_recompute(evaluation_id=Evaluation.objects.get().pk)
+                evaluation = Evaluation.objects.select_related("round").get()
+                running = {m: (sc, g) for m, sc, g in MemberScore.objects.values_list("member_id", "score", "grade")}
+                unequal += running != naive_unit(evaluation)
+                worker_check += scores_recompute(evaluation_id=evaluation.pk)
         connection.set_schema_to_public()
-        print(f"  after the latency runs a full recompute finds {len(worker_check)} differences", flush=True)
+        print(f"  after the latency runs: units whose running scores differ from the naive loop's: {unequal}; "
+              f"differences the full recompute finds: {len(worker_check)}", flush=True)
+        if unequal or worker_check:
+            raise SystemExit("the incremental tallies disagree")
     finally:
         if worker is not None:
             worker.terminate()

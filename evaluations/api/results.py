@@ -90,7 +90,7 @@ class StepWriteSerializer(serializers.Serializer):
     note = Text(max_length=500, required=False, allow_blank=True)
 
 
-class CloseSerializer(serializers.Serializer):
+class RectificationCloseSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[Rectification.State.RECTIFIED, Rectification.State.REFUSED])
     note = Text(max_length=500, required=False, allow_blank=True)
 
@@ -232,10 +232,10 @@ class RectificationClose(RectificationScope, APIView):
     @extend_schema(summary="整改结束 / Close a rectification",
                    description="整改到位（rectified），或拒不整改（refused：民主评议党员时定为不合格）。\n\n"
                                "Rectified, or refused (the member is then unqualified in the annual democratic appraisal).",
-                   request=CloseSerializer, responses=RectificationSerializer)
+                   request=RectificationCloseSerializer, responses=RectificationSerializer)
     def post(self, request, pk: int, rectification: int):
         target = self._rectification(pk, rectification)
-        form = CloseSerializer(data=request.data)
+        form = RectificationCloseSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         results.rectification_close(rectification=target, who=self.caller, outcome=form.validated_data["outcome"],
                                     note=form.validated_data.get("note", ""))

@@ -165,7 +165,7 @@ class ComponentSerializer(serializers.Serializer):
     method = Text()
     label = Text()
     weight = serializers.IntegerField()
-    count = serializers.IntegerField(help_text="grades received")
+    count = serializers.IntegerField(allow_null=True, help_text="grades received (null: an anonymous kind, until the results are final)")
     mean = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True,
                                     help_text="null: none yet, or fewer than 3 anonymous grades (which would show a colleague's vote)")
 
@@ -176,8 +176,8 @@ class MemberScoreSerializer(serializers.Serializer):
     score = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True,
                                      help_text="null: not scored yet, or withheld")
     grade = Text(help_text="empty: not scored yet, or withheld")
-    withheld = serializers.BooleanField(help_text="an anonymous component has only 1 or 2 grades, which the score would give away: "
-                                                  "shown from the third")
+    withheld = serializers.BooleanField(help_text="the score waits: until the results are final (published, or the round ended), "
+                                                  "and while an anonymous component has only 1 or 2 grades")
     components = ComponentSerializer(many=True)
     formula = Text(help_text="how the score is made, shown beside it")
 

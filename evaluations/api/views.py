@@ -123,11 +123,14 @@ class BranchPanelSheet(PanelScope, APIView):
 
 class BranchPublicResults(PanelScope, APIView):
     """A branch's public evaluation results, for whoever runs the branch: only once the quorum is
-    reached (409 says how many more are needed), and never of fewer than 3 ballots."""
+    reached (409 says how many more are needed), never of fewer than 3 ballots, and per member only
+    once the results are final (published, or the round ended): shown live, each new ballot would
+    show as the change it made."""
 
     @extend_schema(summary="群众评议结果 / A branch's public evaluation results", responses={
         200: PublicResultsSerializer,
-        409: OpenApiResponse(description="评议人数未达法定人数或少于3人 / Below the quorum, or fewer than 3 ballots: how many more are needed."),
+        409: OpenApiResponse(description="评议人数未达法定人数或少于3人，或结果尚未公布 / Below the quorum, or fewer than 3 ballots "
+                                         "(how many more are needed), or the results are not published yet."),
     })
     def get(self, request, pk: int, branch: int):
         evaluation, branch_obj = self._scope(pk, branch)
@@ -135,6 +138,8 @@ class BranchPublicResults(PanelScope, APIView):
         if not status_["counts"] or status_["voted"] < selectors.FEWEST_BALLOTS_SHOWN:
             needed = max(status_["still_needed"], selectors.FEWEST_BALLOTS_SHOWN - status_["voted"])
             raise Conflict(_("The public evaluation counts once %(n)d more evaluators have voted.") % {"n": needed})
+        if not selectors.results_final(evaluation):
+            raise Conflict(_("The quorum is reached; each member's public results show once the results are published."))
         return Response(PublicResultsSerializer(selectors.public_results(evaluation=evaluation, branch_id=branch_obj.pk)).data)
 
 
@@ -177,8 +182,8 @@ class CastBallot(EvaluationScope, APIView):
         if method not in ("peer", "team"):
             raise Http404
         evaluation = self._evaluation(pk)
-        ballot = services.member_ballot_cast(evaluation=evaluation, who=self.caller, method=method, grades=self._grades())
-        return Response(BallotCastSerializer({"method": ballot.method, "cast_on": ballot.cast_on}).data, status=status.HTTP_201_CREATED)
+        cast = services.member_ballot_cast(evaluation=evaluation, who=self.caller, method=method, grades=self._grades())
+        return Response(BallotCastSerializer(cast).data, status=status.HTTP_201_CREATED)
 
 
 class MySelfAssessment(EvaluationScope, APIView):

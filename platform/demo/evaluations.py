@@ -1,7 +1,8 @@
-"""A demo evaluation under way (评诺), for `make run`: one unit whose round has moved on to its
-evaluation phase, with every kind of ballot in. Its first branch's public panel has reached the
-quorum (its results show), its second is still short of it (the screen says how many more),
-a few evaluators and members have not voted yet (the chase list), and the scores are current.
+"""A demo evaluation (评诺), for `make run`: one unit whose round has moved on to its evaluation
+phase, with every kind of ballot in. Its first branch's public panel reached the quorum, its second
+fell short of it (the screen says how many more were needed), a few evaluators and members did not
+vote (the chase list); the scores are current, and the unit has published them to its members:
+three members commended, one under rectification two steps up the accountability ladder.
 
 Every step goes through the services, as the people would take it. Seeding again changes nothing.
 """
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import UnitRole
 from audit.context import acting
-from evaluations import services
+from evaluations import results, selectors, services
 from evaluations.models import Evaluation, PanelMember
 from evaluations.tallies import scores_apply_pending
 from pledges.models import PledgeItem, Round
@@ -109,4 +110,24 @@ def demo_evaluation_seed(*, unit, today: date | None = None) -> dict[str, int] |
         # What a worker does after each ballot, done here so the demo's figures are there at once.
         scores_apply_pending(evaluation_id=evaluation.pk)
         counts["evaluators still to vote"] = PanelMember.objects.filter(evaluation=evaluation, token__isnull=False).count()
+        with transaction.atomic():
+            # The unit has published its results to every member: the best are commended, and the
+            # lowest-scored member is under rectification, two steps up the accountability ladder.
+            results.results_publish(evaluation=evaluation, who=admin, scope="unit", today=today)
+            rows = [r for r in selectors.result_rows(evaluation=evaluation) if r["score"] is not None]
+            best = sorted(rows, key=lambda r: (-r["score"], r["member"]["id"]))[:3]
+            for row in best:
+                results.commendation_add(evaluation=evaluation, who=admin, member=Member.objects.get(pk=row["member"]["id"]),
+                                         reason="践诺成效突出，群众满意度高", today=today)
+            lowest = min(rows, key=lambda r: (r["score"], r["member"]["id"]), default=None)
+            if lowest is not None and lowest not in best:
+                rectification = results.rectification_open(
+                    evaluation=evaluation, who=admin, member=Member.objects.get(pk=lowest["member"]["id"]),
+                    reason="群众评议满意度偏低，承诺事项推进慢", deadline=today + timedelta(days=30), today=today)
+                results.accountability_step_take(rectification=rectification, who=admin, step="oral_reminder",
+                                                 note="支部书记谈话提醒", today=today)
+                results.accountability_step_take(rectification=rectification, who=admin, step="deadline_rectification",
+                                                 note="限期一个月整改到位", today=today)
+                counts["rectifications"] = 1
+            counts["commended"] = len(best)
     return counts

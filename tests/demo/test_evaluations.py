@@ -2,12 +2,14 @@
 kind, one branch past its public quorum with results, one short of it, and current scores."""
 from datetime import date
 
+from django.db.models import F
+
 from django.utils import timezone
 
 from demo.evaluations import demo_evaluation_seed
 from demo.pledges import demo_pledges_seed
 from evaluations import selectors
-from evaluations.models import Evaluation, MemberBallot, MemberScore, PanelMember, PublicBallot, Review, SelfAssessment
+from evaluations.models import BallotBox, Commendation, Evaluation, MemberScore, Rectification, PanelMember, PublicBallot, Review, SelfAssessment
 from oversight.models import UnitEvaluationFigures
 from pledges.models import Phase, Pledge, Round
 from tenants.organization.models import Organization
@@ -40,11 +42,15 @@ def test_demo_evaluation_is_under_way_with_one_branch_past_its_quorum(world, db)
         assert first["counts"] and first["voted"] >= 3 and any(not p["has_voted"] for p in first["panel"])
         assert not short["counts"] and short["still_needed"] > 0
         assert selectors.public_results(evaluation=evaluation, branch_id=C.branch_id)["members"]
-        assert MemberBallot.objects.exists() and SelfAssessment.objects.exists()
+        assert selectors.results_final(evaluation)  # published to the unit
+        assert Commendation.objects.count() == counts["commended"] == 3
+        [rectification] = Rectification.objects.all()
+        assert rectification.state == "open" and list(rectification.steps.values_list("step", flat=True)) == ["oral_reminder", "deadline_rectification"]
+        assert BallotBox.objects.exists() and SelfAssessment.objects.exists()
         assert set(Review.objects.values_list("method", "stage").distinct()) == {("leader", "interim"), ("leader", "year_end"),
                                                                                   ("organisation", "year_end")}
         # The scores are current: nothing pending, and a recount finds the same.
-        assert not PublicBallot.objects.filter(applied=False).exists() and not MemberBallot.objects.filter(applied=False).exists()
+        assert not PublicBallot.objects.filter(applied=False).exists() and not BallotBox.objects.exclude(applied_count=F("count")).exists()
         assert MemberScore.objects.filter(evaluation=evaluation, score__isnull=False).count() >= 20
         assert PanelMember.objects.filter(evaluation=evaluation).count() > counts["public ballots"]
     figures = UnitEvaluationFigures.objects.get(unit=C.unit)

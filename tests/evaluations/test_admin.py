@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from evaluations import services
-from evaluations.models import BallotRight, BallotToken, Evaluation, MemberBallot, PublicBallot
+from evaluations.models import BallotBox, BallotRight, BallotToken, Evaluation, PublicBallot
 from evaluations.tallies import scores_apply_pending
 from pledges.models import Round
 from tenants.admin_sites import unit_admin_site
@@ -70,10 +70,10 @@ def test_the_console_shows_who_has_not_voted_and_scores_as_they_may_be_shown(wor
     panel = console.get(f"{BASE}/panelmember/").content.decode()
     assert "王大爷" in panel and "李阿姨" in panel and panel.count("icon-yes") == 1 and panel.count("icon-no") == 1
     scores = console.get(f"{BASE}/memberscore/").content.decode()
-    assert "A Member" in scores and "匿名评价满三份后显示" in scores  # one peer and one public grade: the score waits
+    assert "A Member" in scores and "结果公布后显示" in scores  # not final, and one peer and one public grade: the score waits
     assert "（100.0）" not in scores  # nor the means of one grade each
 
 
 def test_tokens_rights_and_ballots_have_no_console_page():
     registered = {model for model in unit_admin_site._registry}
-    assert not registered & {BallotToken, BallotRight, PublicBallot, MemberBallot}
+    assert not registered & {BallotToken, BallotRight, PublicBallot, BallotBox}

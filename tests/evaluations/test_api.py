@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from evaluations.models import Evaluation
 from pledges.models import Round
 from tenants.services import unit_run
 from tests.conftest import api_client_for, unit_url
-from tests.pledges.support import TODAY, round_dates
+from tests.pledges.support import TODAY, round_dates, who
 
 
 def _later_round(unit_world) -> Round:
@@ -168,6 +171,14 @@ def test_public_results_show_once_the_quorum_is_reached_and_never_fewer_than_thr
     early = secretary.get(results)  # 2 of 2 needed by the quorum, but fewer than 3 ballots: nothing shown
     assert early.status_code == 409 and "1" in early.json()["error"]["message"]
     vote(links[2], "fairly_satisfied", "dissatisfied")
+    live = secretary.get(results)  # the quorum is reached, but per member only once final: live, a ballot shows as the change it made
+    assert live.status_code == 409 and "公布" in live.json()["error"]["message"]
+    with unit_run(A.unit):
+        from evaluations.results import results_publish
+
+        results_publish(evaluation=evaluation, who=who(A.admin, admin=True), scope="branch", today=day)
+        with pytest.raises(ValidationError):  # published: closed, no more ballots
+            vote(links[3], "satisfied", "satisfied")
     body = secretary.get(results).json()
     assert body["ballots"] == 3
     first = next(r for r in body["members"] if r["member"]["id"] == members[0])

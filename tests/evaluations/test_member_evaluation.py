@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from evaluations import services
-from evaluations.models import BallotRight, MemberBallot, MemberScore, Review, SelfAssessment
+from evaluations.models import BallotBox, BallotRight, MemberScore, Publication, Review, SelfAssessment
+from evaluations.results import results_publish
 from evaluations.tallies import scores_apply_pending
 from pledges.models import PledgeItem, Round
 from tenants.organization.caller import Caller
@@ -38,7 +42,7 @@ def test_a_member_grades_the_others_of_their_branch_once_and_never_themselves(wo
     off_scale = phone.post(_path(A, "ballots/peer/"), {"grades": {str(secretary.pk): "excellent"}}, format="json")
     assert off_scale.status_code == 400 and "满意" in str(off_scale.json())
     with unit_run(A.unit):
-        assert MemberBallot.objects.count() == 0 and BallotRight.objects.filter(voter=me).exists()  # nothing changed
+        assert not BallotBox.objects.exists() and BallotRight.objects.filter(voter=me).exists()  # nothing changed
 
     cast = phone.post(_path(A, "ballots/peer/"), {"grades": {str(secretary.pk): "fairly_satisfied"}}, format="json")
     assert cast.status_code == 201 and cast.json() == {"method": "peer", "cast_on": TODAY.isoformat()}
@@ -46,8 +50,9 @@ def test_a_member_grades_the_others_of_their_branch_once_and_never_themselves(wo
     assert again.status_code == 409
     assert phone.get(_path(A, "ballots/")).json() == []
     with unit_run(A.unit):
-        [stored] = MemberBallot.objects.all()
-        assert stored.grades == {str(secretary.pk): "fairly_satisfied"} and not BallotRight.objects.filter(voter=me).exists()
+        # Counted, not kept: the box holds how many of each grade the secretary got, nothing of the ballot.
+        assert list(BallotBox.objects.values_list("subject_id", "grade", "count")) == [(secretary.pk, "fairly_satisfied", 1)]
+        assert not BallotRight.objects.filter(voter=me).exists()
 
 
 def test_no_ballot_before_the_evaluation_opens(world, db):
@@ -60,7 +65,7 @@ def test_no_ballot_before_the_evaluation_opens(world, db):
     early = api_client_for(A.member).post(_path(A, "ballots/peer/"), {"grades": {str(secretary.pk): "satisfied"}}, format="json")
     assert early.status_code == 409 and "评" in early.json()["error"]["message"]
     with unit_run(A.unit):
-        assert not BallotRight.objects.filter(evaluation=evaluation).exists() and not MemberBallot.objects.exists()
+        assert not BallotRight.objects.filter(evaluation=evaluation).exists() and not BallotBox.objects.exists()
 
 
 def test_the_leading_team_grades_each_other_and_counts_in_the_leaders_scheme(world, db):
@@ -173,23 +178,35 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
     [mine] = api_client_for(A.member).get(_path(A, "scores/")).json()
     assert mine["member"]["id"] == me.pk and "党员互评×30%" in mine["formula"]
     parts = {c["method"]: c for c in mine["components"]}
-    assert parts["peer"]["count"] == 1 and parts["peer"]["mean"] is None  # one colleague's vote: not shown
-    assert parts["leader"]["mean"] == "80.0"  # signed: shown
-    # The score would give the one peer grade away (the leader's is shown): withheld until the third.
+    # While the evaluation is open nothing of the anonymous kinds shows per member (each ballot would
+    # show as the change it made); the signed leader review does.
+    assert parts["peer"]["count"] is None and parts["peer"]["mean"] is None and parts["leader"]["mean"] == "80.0"
     assert mine["score"] is None and mine["grade"] == "" and mine["withheld"] is True
-    # Nor does the branch's or the unit's mean give it away.
+    # Nor do the branch's or the unit's figures give the one peer grade away.
     early = api_client_for(A.admin).get(_path(A, "figures/")).json()
     assert early["unit"]["withheld"] is True and early["unit"]["mean_score"] is None and early["unit"]["grades"] == {}
     assert all(b["mean_score"] is None for b in early["branches"] if b["branch"]["id"] == A.branch_id)
     with unit_run(A.unit):
+        results_publish(evaluation=evaluation, who=who(A.admin, admin=True), scope="branch")
+    [mine] = api_client_for(A.member).get(_path(A, "scores/")).json()
+    parts = {c["method"]: c for c in mine["components"]}
+    # Final now, but one colleague's vote is still not shown, nor the score that would give it away.
+    assert parts["peer"]["count"] == 1 and parts["peer"]["mean"] is None and mine["withheld"] is True
+    with unit_run(A.unit):
+        Publication.objects.all().delete()  # reopened, for the test: two more colleagues vote
         for colleague in colleagues:
             services.member_ballot_cast(evaluation=evaluation, who=Caller(user_id=None, member=colleague), method="peer",
                                         grades={me.pk: "satisfied"})
         scores_apply_pending(evaluation_id=evaluation.pk)
+        results_publish(evaluation=evaluation, who=who(A.admin, admin=True), scope="branch")
     [mine] = api_client_for(A.member).get(_path(A, "scores/")).json()
     # Renormalised over what is present: peer 100 ×30 + leader 80 ×20 over 50.
     assert mine["withheld"] is False and mine["score"] == "92.0" and mine["grade"] == "satisfied"
     assert {c["method"]: c["mean"] for c in mine["components"]}["peer"] == "100.0"
+    with unit_run(A.unit):  # published: the evaluation is closed
+        late = members_in(A, A.branch_id, 1, prefix="迟到")[0]
+        with pytest.raises(ValidationError):
+            services.review_record(evaluation=evaluation, who=who(A.secretary), subject=late, method="leader", stage="year_end", grade="satisfied")
     # The secretary sees their branch; another branch's member sees only themselves.
     assert {r["member"]["id"] for r in api_client_for(A.secretary).get(_path(A, "scores/")).json()} >= {me.pk, secretary.pk}
     assert [r["member"]["id"] for r in api_client_for(A.other_member).get(_path(A, "scores/")).json()] == [other.pk]
@@ -241,3 +258,53 @@ def test_everyone_with_a_login_hears_once_that_the_evaluation_is_open(world, db)
         [message] = OutboxMessage.objects.filter(dedupe_key=f"evaluation-open:{evaluation.pk}")
         assert set(message.payload["recipient_ids"]) == {A.member.pk, A.secretary.pk, A.other_member.pk}
         assert "评诺" in message.payload["title"] and "匿名" in message.payload["body"]
+
+
+def test_a_branch_secretary_is_reviewed_by_the_secretary_above_and_only_they(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        evaluation = evaluation_open_today(A)
+        me = Member.objects.get(user_id=A.member.pk)
+        secretary = Member.objects.get(user_id=A.secretary.pk)
+        above = Member.objects.get(user_id=A.other_member.pk)
+        from tenants.organization.models import Organization
+
+        Organization.objects.filter(pk=A.committee_id).update(secretary=above)
+    review = {"method": "leader", "grade": "satisfied"}
+    above_phone = api_client_for(A.other_member)
+    # The committee's secretary reviews the branch's secretary, not the branch's members (their secretary does).
+    assert above_phone.post(_path(A, "reviews/"), {**review, "subject": secretary.pk}, format="json").status_code == 201
+    assert above_phone.post(_path(A, "reviews/"), {**review, "subject": me.pk}, format="json").status_code == 403
+    assert api_client_for(A.secretary).post(_path(A, "reviews/"), {**review, "subject": me.pk}, format="json").status_code == 201
+
+
+def test_a_members_row_follows_a_transfer_and_the_scheme_stays_once_anything_is_recorded(world, db):
+    A = world["A"]
+    with unit_run(A.unit):
+        evaluation = evaluation_open_today(A)
+        me = Member.objects.get(user_id=A.member.pk)
+        services.review_record(evaluation=evaluation, who=who(A.secretary), subject=me, method="leader", stage="year_end", grade="satisfied")
+        scores_apply_pending(evaluation_id=evaluation.pk)
+        Member.objects.filter(pk=me.pk).update(branch_id=A.branch2_id)
+        services.review_record(evaluation=evaluation, who=who(A.admin, admin=True), subject=me, method="organisation", stage="year_end",
+                               grade="satisfied")
+        scores_apply_pending(evaluation_id=evaluation.pk)
+        assert MemberScore.objects.get(evaluation=evaluation, member=me).branch_id == A.branch2_id  # the new branch sees them
+        # The round's dates moved back after it opened: what was recorded keeps the scheme as it was.
+        Round.objects.filter(pk=A.round_id).update(evaluate_on=TODAY + timedelta(days=5), ends_on=TODAY + timedelta(days=30))
+        evaluation.round.refresh_from_db()
+        with pytest.raises(ValidationError):
+            services.evaluation_update(evaluation=evaluation, who=who(A.admin, admin=True), changes={"missing": "zero"})
+
+
+def test_a_members_score_has_no_console_page_of_its_own(world, db):
+    from tests.conftest import console_client
+
+    A = world["A"]
+    with unit_run(A.unit):
+        evaluation = evaluation_open_today(A)
+        services.rights_issue(evaluation=evaluation)
+        row = MemberScore.objects.filter(evaluation=evaluation).first()
+    console = console_client(A.admin)
+    assert console.get("/u/unit-a/admin/evaluations/memberscore/").status_code == 200
+    assert console.get(f"/u/unit-a/admin/evaluations/memberscore/{row.pk}/change/").status_code in (302, 403)

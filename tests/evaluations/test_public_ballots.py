@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from evaluations import services
-from evaluations.models import BallotRight, BallotToken, Evaluation, MemberBallot, PanelMember, PublicBallot
+from evaluations.models import BallotBox, BallotRight, BallotToken, Evaluation, PanelMember, PublicBallot
 from pledges.models import Round
 from tenants.organization.models import Member, Organization
 from tenants.services import unit_run
@@ -88,17 +88,21 @@ def test_a_link_records_one_ballot_then_is_spent_and_bad_ballots_change_nothing(
         assert list(waiting) == ["李阿姨"]
 
 
-@pytest.mark.parametrize("model, fields", [
-    (PublicBallot, {"id", "evaluation", "branch", "grades", "comments", "cast_on", "applied"}),
-    (MemberBallot, {"id", "evaluation", "method", "branch", "grades", "cast_on", "applied"}),
-])
-def test_a_ballot_row_names_nothing_that_could_identify_its_evaluator(model, fields):
-    columns = {f.name for f in model._meta.get_fields()}
-    assert columns == fields
-    assert model._meta.get_field("id").get_internal_type() == "UUIDField"  # random, not sequential
-    assert model._meta.get_field("cast_on").get_internal_type() == "DateField"  # the day only
+def test_a_ballot_row_names_nothing_that_could_identify_its_evaluator():
+    columns = {f.name for f in PublicBallot._meta.get_fields()}
+    assert columns == {"id", "evaluation", "branch", "grades", "comments", "cast_on", "applied"}
+    assert PublicBallot._meta.get_field("id").get_internal_type() == "UUIDField"  # random, not sequential
+    assert PublicBallot._meta.get_field("cast_on").get_internal_type() == "DateField"  # the day only
     assert not any(getattr(f, "related_model", None) in (BallotToken, BallotRight, PanelMember, Member)
-                   for f in model._meta.get_fields())
+                   for f in PublicBallot._meta.get_fields())
+
+
+def test_members_ballots_are_kept_only_as_counts():
+    """A member's ballot grades everyone of the branch but its voter: kept as a row it would name
+    its voter by the one missing. So only counts per member graded are kept, without a time."""
+    columns = {f.name for f in BallotBox._meta.get_fields()}
+    assert columns == {"id", "evaluation", "method", "subject", "grade", "count", "applied_count"}
+    assert not any(f.get_internal_type() in ("DateTimeField", "DateField", "TimeField") for f in BallotBox._meta.concrete_fields)
 
 
 @pytest.fixture

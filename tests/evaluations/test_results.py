@@ -24,6 +24,12 @@ def _path(w, rest: str = "") -> str:
     return unit_url(w, f"rounds/{w.round_id}/evaluation/{rest}")
 
 
+def _publish(A, evaluation, scope: str = "branch") -> None:
+    from evaluations.results import results_publish
+
+    results_publish(evaluation=evaluation, who=who(A.admin, admin=True), scope=scope)
+
+
 def _scored_unit(A):
     """Unit A's evaluation open, with 3 more members in the first branch who grade each other and
     the member (3 peer grades each: shown), and a signed review for the member."""
@@ -72,7 +78,8 @@ def test_results_are_not_published_before_the_evaluation_opens(world, db):
 def test_the_best_grade_proposes_the_commendation_list_the_admin_confirms(world, db):
     A = world["A"]
     with unit_run(A.unit):
-        _evaluation, me, colleagues = _scored_unit(A)
+        evaluation, me, colleagues = _scored_unit(A)
+        _publish(A, evaluation)  # the final results propose it
     admin = api_client_for(A.admin)
     proposed = admin.get(_path(A, "commendations/?proposed=true")).json()
     assert [p["member"]["id"] for p in proposed] == [me.pk]  # 满意; the colleagues are 基本满意
@@ -135,9 +142,10 @@ def test_the_results_export_as_excel_and_pdf_with_the_formula_and_nothing_withhe
     A = world["A"]
     with unit_run(A.unit):
         evaluation, me, colleagues = _scored_unit(A)
-        [lonely] = members_in(A, A.branch_id, 1, prefix="新")
-        services.member_ballot_cast(evaluation=evaluation, who=who(A.secretary), method="peer", grades={lonely.pk: "dissatisfied"})
+        lonely = Member.objects.get(user_id=A.secretary.pk)  # graded by nobody but the member: one peer grade
+        services.member_ballot_cast(evaluation=evaluation, who=who(A.member), method="peer", grades={lonely.pk: "dissatisfied"})
         scores_apply_pending(evaluation_id=evaluation.pk)
+        _publish(A, evaluation)
     admin = api_client_for(A.admin)
     sheet = admin.get(_path(A, "results/export/"))
     assert sheet.status_code == 200, sheet.content
