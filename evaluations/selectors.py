@@ -86,14 +86,16 @@ def _withheld(row: dict) -> bool:
     return any(0 < sum(row["tallies"].get(method, {}).values()) < FEWEST_BALLOTS_SHOWN for method in ANONYMOUS)
 
 
-def _figures(rows, best_two: set[str], scale_codes: list[str], items: tuple[int, int], *, shown: bool = False) -> dict:
+def _figures(rows, best_two: set[str], scale_codes: list[str], items: tuple[int, int], *, shown: bool = True) -> dict:
     """Members' scores summed up: how many, how many scored, the mean shown score, the grade
     distribution, the public's satisfaction (the two best grades' share of all public grades)
-    and the close-out rate of the pledge items. `shown`: for a screen, where a group holding a
-    withheld score shows no mean, distribution or satisfaction (with the other members' scores
-    beside it, they would give the withheld one away)."""
-    if shown and any(_withheld(r) for r in rows):
-        return {**_figures(rows, best_two, scale_codes, items), "mean_score": None, "grades": {}, "satisfaction_rate": None, "withheld": True}
+    and the close-out rate of the pledge items. A member with one or two grades of an anonymous
+    kind is left out of every sum and count (`withheld` says how many): with the others' scores
+    beside it, any sum holding theirs would give those grades away. `shown=False` counts everyone
+    (the recompute's own checks)."""
+    counted = [r for r in rows if not _withheld(r)] if shown else rows
+    withheld = len(rows) - len(counted)
+    members, rows = len(rows), counted
     scored = [r for r in rows if r["score"] is not None]
     total = sum((r["score"] for r in scored), Decimal(0))
     public = Counter()
@@ -103,7 +105,7 @@ def _figures(rows, best_two: set[str], scale_codes: list[str], items: tuple[int,
     public_top = sum(n for code, n in public.items() if code in best_two)
     grades = Counter(r["grade"] for r in scored)
     return {
-        "members": len(rows),
+        "members": members,
         "scored": len(scored),
         "score_sum": total,
         "mean_score": rounded(Fraction(total) / len(scored)) if scored else None,
@@ -114,7 +116,7 @@ def _figures(rows, best_two: set[str], scale_codes: list[str], items: tuple[int,
         "items": items[0],
         "items_closed": items[1],
         "close_out_rate": _rate(items[1], items[0]),
-        "withheld": False,
+        "withheld": withheld,
     }
 
 
@@ -122,7 +124,7 @@ def _score_rows(evaluation) -> list[dict]:
     return list(MemberScore.objects.filter(evaluation=evaluation).values("member_id", "branch_id", "score", "grade", "tallies"))
 
 
-def unit_figures(*, evaluation, rows: list[dict] | None = None, shown: bool = False) -> dict:
+def unit_figures(*, evaluation, rows: list[dict] | None = None, shown: bool = True) -> dict:
     """The unit's evaluation figures (what the county reads from the roll-up table), from the
     members' score rows given (all of them, as the full recompute holds them) or read here."""
     scale = evaluation.grades()
@@ -132,7 +134,7 @@ def unit_figures(*, evaluation, rows: list[dict] | None = None, shown: bool = Fa
     return _figures(rows, {g.code for g in scale[:2]}, [g.code for g in scale], (items["total"], items["closed"]), shown=shown)
 
 
-def branch_figures(*, evaluation, branch_ids=None, shown: bool = False) -> list[dict]:
+def branch_figures(*, evaluation, branch_ids=None, shown: bool = True) -> list[dict]:
     """The same figures per branch (of the branches given, or all)."""
     scale = evaluation.grades()
     rows = _score_rows(evaluation)

@@ -149,7 +149,7 @@ def seed(*, units: int, members: int, today: date):
 
 # ------------------------------------------------------------------ the naive way
 
-def naive_unit(evaluation) -> dict[int, tuple]:
+def naive_unit(evaluation, *, detail: bool = False):
     """Every member of the unit scored one by one through the ORM, as straightforward code
     would: per member, read their branch's ballots and their reviews, then score."""
     from evaluations import scoring
@@ -157,7 +157,7 @@ def naive_unit(evaluation) -> dict[int, tuple]:
     from pledges.services.steps import LEADER_TIERS
     from tenants.organization.models import Member
 
-    out = {}
+    out, withheld, public_of = {}, set(), {}
     for member in Member.objects.filter(status__in=("active", "mobile")).order_by("pk"):
         key = str(member.pk)
         leader = member.tier in LEADER_TIERS
@@ -177,28 +177,32 @@ def naive_unit(evaluation) -> dict[int, tuple]:
         tallies = {method: scoring.tally(gs, scheme) for method, gs in grades.items()}
         result = scoring.member_result(tallies, scheme)
         out[member.pk] = (result.shown, result.grade.code if result.grade else "")
-    return out
+        # Left out of the unit's figures, as Jiannuo leaves them: one or two grades of an anonymous kind.
+        anonymous = [len(grades.get(m, [])) for m in (("branch", "public", "team") if leader else ("peer", "public"))]
+        if any(0 < n < 3 for n in anonymous):
+            withheld.add(member.pk)
+        public_of[member.pk] = grades.get("public", [])
+    return (out, withheld, public_of) if detail else out
 
 
-def naive_push(evaluation, scores: dict[int, tuple]) -> None:
-    """The unit's row of the county table from the naive scores."""
+def naive_push(evaluation, found) -> None:
+    """The unit's row of the county table from the naive scores (`naive_unit(…, detail=True)`)."""
     from collections import Counter
     from decimal import Decimal
 
     from django.db import connection
     from django.utils import timezone
 
-    from evaluations.models import PublicBallot
     from oversight.models import UnitEvaluationFigures
     from pledges.models import PledgeItem
 
-    scored = [s for s, _g in scores.values() if s is not None]
-    grades = Counter(g for _s, g in scores.values() if g)
+    scores, withheld, public_of = found
+    counted = {m: v for m, v in scores.items() if m not in withheld}
+    scored = [sc for sc, _g in counted.values() if sc is not None]
+    grades = Counter(g for _s, g in counted.values() if g)
     best_two = {g["code"] for g in evaluation.scale[:2]}
-    public = top = 0
-    for ballot in PublicBallot.objects.filter(evaluation=evaluation):
-        public += len(ballot.grades)
-        top += sum(1 for g in ballot.grades.values() if g in best_two)
+    public = sum(len(public_of[m]) for m in counted)
+    top = sum(1 for m in counted for g in public_of[m] if g in best_two)
     items = list(PledgeItem.objects.filter(pledge__round_id=evaluation.round_id))
     UnitEvaluationFigures.objects.update_or_create(unit_id=connection.tenant.pk, evaluation_id=evaluation.pk, defaults={
         "year": evaluation.round.year, "round_title": evaluation.round.title, "members": len(scores), "scored": len(scored),
@@ -228,7 +232,7 @@ def _recompute_worker(args) -> tuple[float, dict]:
             if way == "jiannuo":
                 differences += len(scores_recompute(evaluation_id=evaluation.pk))
             else:
-                naive_push(evaluation, naive_unit(evaluation))
+                naive_push(evaluation, naive_unit(evaluation, detail=True))
     elapsed = time.perf_counter() - started
     for unit in units:  # what each way found, read back after the clock stopped
         with unit_run(unit):
@@ -292,14 +296,15 @@ def _panel_secrets(units, per_unit: int) -> dict:
     return secrets
 
 
-def _row(unit_id: int):
+def _fresh(unit_id: int):
     from oversight.models import UnitEvaluationFigures
 
-    return UnitEvaluationFigures.objects.filter(unit_id=unit_id).values_list("public_grades", flat=True).first()
+    return UnitEvaluationFigures.objects.filter(unit_id=unit_id).values_list("fresh_as_of", flat=True).first()
 
 
 def latency(way: str, units, secrets: dict, ballots: int, today: date, rng: random.Random) -> list[float]:
     from django.db import connection
+    from django.utils import timezone
 
     from evaluations.models import Evaluation
     from evaluations.services import ballot_cast, branch_members_to_grade
@@ -310,18 +315,17 @@ def latency(way: str, units, secrets: dict, ballots: int, today: date, rng: rand
         unit = units[rng.randrange(len(units))]
         secret = secrets[unit.pk].pop()
         connection.set_schema_to_public()
-        before = _row(unit.pk)
         with unit_run(unit):
             evaluation = Evaluation.objects.select_related("round").get()
             graded = branch_members_to_grade(branch_id=_first_branch())
             grades = {pk: rng.choices(GRADES, WEIGHTS)[0] for pk in graded}
-            started = time.perf_counter()
+            cast_at, started = timezone.now(), time.perf_counter()
             ballot_cast(secret=secret, grades=grades, today=today)  # committed: the worker is nudged
             if way == "naive":
-                naive_push(evaluation, naive_unit(evaluation))
+                naive_push(evaluation, naive_unit(evaluation, detail=True))
         connection.set_schema_to_public()
         deadline = started + 30
-        while _row(unit.pk) != before + len(grades):
+        while (_fresh(unit.pk) or cast_at) <= cast_at:  # the unit's row written after the ballot
             if time.perf_counter() > deadline:
                 raise SystemExit(f"ballot {n} never reached the county table ({way})")
             time.sleep(0.002)

@@ -193,8 +193,8 @@ class FiguresSerializer(serializers.Serializer):
     items = serializers.IntegerField()
     items_closed = serializers.IntegerField()
     close_out_rate = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, allow_null=True)
-    withheld = serializers.BooleanField(help_text="a member here has only 1 or 2 grades of an anonymous kind: the mean, distribution "
-                                                  "and satisfaction wait (they would give those grades away)")
+    withheld = serializers.IntegerField(help_text="members left out of every figure here: with only 1 or 2 grades of an anonymous kind, "
+                                                  "any sum holding their score would give those grades away")
 
 
 class BranchFiguresSerializer(FiguresSerializer):

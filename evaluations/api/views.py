@@ -294,8 +294,8 @@ class Figures(EvaluationScope, APIView):
         who = self.caller
         if not (who.sees_everything or who.oversees_ids):
             raise PermissionDenied(_("Figures are for secretaries and unit admins."))
-        branches = selectors.branch_figures(evaluation=evaluation, branch_ids=None if who.sees_everything else who.oversees_ids, shown=True)
-        unit = selectors.unit_figures(evaluation=evaluation, shown=True) if who.sees_everything else None
+        branches = selectors.branch_figures(evaluation=evaluation, branch_ids=None if who.sees_everything else who.oversees_ids)
+        unit = selectors.unit_figures(evaluation=evaluation) if who.sees_everything else None
         return Response(EvaluationFiguresSerializer({"unit": unit, "branches": branches}).data)
 
 

@@ -182,10 +182,10 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
     # show as the change it made); the signed leader review does.
     assert parts["peer"]["count"] is None and parts["peer"]["mean"] is None and parts["leader"]["mean"] == "80.0"
     assert mine["score"] is None and mine["grade"] == "" and mine["withheld"] is True
-    # Nor do the branch's or the unit's figures give the one peer grade away.
+    # Nor do the branch's or the unit's figures give the one peer grade away: the member is left out of them.
     early = api_client_for(A.admin).get(_path(A, "figures/")).json()
-    assert early["unit"]["withheld"] is True and early["unit"]["mean_score"] is None and early["unit"]["grades"] == {}
-    assert all(b["mean_score"] is None for b in early["branches"] if b["branch"]["id"] == A.branch_id)
+    assert early["unit"]["withheld"] == 1 and early["unit"]["scored"] == 0 and early["unit"]["mean_score"] is None
+    assert all(b["withheld"] == 1 and b["scored"] == 0 for b in early["branches"] if b["branch"]["id"] == A.branch_id)
     with unit_run(A.unit):
         results_publish(evaluation=evaluation, who=who(A.admin, admin=True), scope="branch")
     [mine] = api_client_for(A.member).get(_path(A, "scores/")).json()
@@ -211,7 +211,7 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
     assert {r["member"]["id"] for r in api_client_for(A.secretary).get(_path(A, "scores/")).json()} >= {me.pk, secretary.pk}
     assert [r["member"]["id"] for r in api_client_for(A.other_member).get(_path(A, "scores/")).json()] == [other.pk]
     figures = api_client_for(A.admin).get(_path(A, "figures/")).json()
-    assert figures["unit"]["scored"] == 1 and figures["unit"]["grades"]["satisfied"] == 1 and figures["unit"]["withheld"] is False
+    assert figures["unit"]["scored"] == 1 and figures["unit"]["grades"]["satisfied"] == 1 and figures["unit"]["withheld"] == 0
     assert figures["unit"]["mean_score"] == "92.0"
     assert api_client_for(A.member).get(_path(A, "figures/")).status_code == 403
 
