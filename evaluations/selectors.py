@@ -159,7 +159,19 @@ def results_final(evaluation, today=None) -> bool:
     return today > evaluation.round.ends_on or Publication.objects.filter(evaluation=evaluation).exists()
 
 
-def score_shown(row: MemberScore, scheme: scoring.Scheme, *, final: bool) -> dict:
+def voted_on(row: MemberScore, viewer) -> set[str]:
+    """The anonymous kinds in which the viewer (a member, or None) could have graded this member:
+    their own grade is then one of the count, so they need one more before a mean tells them
+    nothing (with 3 in all, theirs taken away would leave two — both known if they agree)."""
+    if viewer is None or viewer.pk == row.member_id:
+        return set()
+    kinds = {"peer"} if viewer.branch_id == row.branch_id else set()
+    if row.is_leader and viewer.tier in LEADER_TIERS:
+        kinds.add("team")
+    return kinds
+
+
+def score_shown(row: MemberScore, scheme: scoring.Scheme, *, final: bool, viewer=None) -> dict:
     """What may be shown of one member's score. Signed components (leader review, organisational
     assessment, self-evaluation) always, with their means. Anonymous ones (peer, team, public) only
     when the results are final, and then a component of fewer than FEWEST_BALLOTS_SHOWN grades
@@ -174,14 +186,15 @@ def score_shown(row: MemberScore, scheme: scoring.Scheme, *, final: bool) -> dic
             count, mean = None, None
         else:
             count = tally.count
-            mean = None if not tally.count or (anonymous and tally.count < FEWEST_BALLOTS_SHOWN) else rounded(tally.mean())
+            fewest = FEWEST_BALLOTS_SHOWN + (1 if method in voted_on(row, viewer) else 0)
+            mean = None if not tally.count or (anonymous and tally.count < fewest) else rounded(tally.mean())
         parts.append({"method": component, "label": scoring.METHOD_NAMES[component], "weight": scheme.weights.get(component, 0),
                       "count": count, "mean": mean})
     withheld = not final or any(p["method"] in ANONYMOUS_COMPONENTS and p["mean"] is None and p["count"] for p in parts)
     return {"score": None if withheld else row.score, "grade": "" if withheld else row.grade, "withheld": withheld, "components": parts}
 
 
-def member_scores(*, evaluation, member_ids=None, branch_ids=None) -> list[dict]:
+def member_scores(*, evaluation, member_ids=None, branch_ids=None, viewer=None) -> list[dict]:
     """Each member's result as it may be shown (`score_shown`), with the formula beside it."""
     queryset = MemberScore.objects.filter(evaluation=evaluation).select_related("member")
     if member_ids is not None:
@@ -192,7 +205,7 @@ def member_scores(*, evaluation, member_ids=None, branch_ids=None) -> list[dict]
     formulas = {leader: scheme.describe() for leader, scheme in schemes.items()}
     final = results_final(evaluation)
     return [{"member": {"id": row.member_id, "name": row.member.name}, "is_leader": row.is_leader,
-             **score_shown(row, schemes[row.is_leader], final=final), "formula": formulas[row.is_leader]}
+             **score_shown(row, schemes[row.is_leader], final=final, viewer=viewer), "formula": formulas[row.is_leader]}
             for row in queryset.order_by("member__name", "member_id")]
 
 
@@ -256,10 +269,10 @@ def results_visible(*, evaluation, who) -> list[dict] | None:
         branch_ids = {who.member.branch_id}
     else:
         branch_ids = None
-    return result_rows(evaluation=evaluation, branch_ids=branch_ids)
+    return result_rows(evaluation=evaluation, branch_ids=branch_ids, viewer=who.member)
 
 
-def result_rows(*, evaluation, branch_ids=None) -> list[dict]:
+def result_rows(*, evaluation, branch_ids=None, viewer=None) -> list[dict]:
     """Each member's result as it may be shown (`score_shown`) with their branch, the grade's
     label, and what followed: commended, under rectification, rectified or refused (不合格)."""
     queryset = MemberScore.objects.filter(evaluation=evaluation).select_related("member", "branch")
@@ -271,7 +284,7 @@ def result_rows(*, evaluation, branch_ids=None) -> list[dict]:
     rectifications = dict(Rectification.objects.filter(evaluation=evaluation).order_by("opened_on", "id").values_list("member_id", "state"))
     rows, final = [], results_final(evaluation)
     for row in queryset.order_by("branch__sort_order", "branch_id", "member__name", "member_id"):
-        shown = score_shown(row, schemes[row.is_leader], final=final)
+        shown = score_shown(row, schemes[row.is_leader], final=final, viewer=viewer)
         state = rectifications.get(row.member_id, "")
         rows.append({"member": {"id": row.member_id, "name": row.member.name}, "branch": {"id": row.branch_id, "name": row.branch.name},
                      "score": shown["score"], "grade": shown["grade"], "grade_label": labels.get(shown["grade"], ""),

@@ -140,7 +140,7 @@ class ResultsExport(EvaluationScope, APIView):
         kind = request.query_params.get("file", "xlsx")  # not ?format=: DRF reads that as its own
         if kind not in ("xlsx", "pdf"):
             raise serializers.ValidationError({"file": [_("Choose xlsx or pdf.")]})
-        rows = selectors.result_rows(evaluation=evaluation, branch_ids=None if who.sees_everything else who.oversees_ids)
+        rows = selectors.result_rows(evaluation=evaluation, branch_ids=None if who.sees_everything else who.oversees_ids, viewer=who.member)
         title = _("Evaluation results: %(round)s") % {"round": evaluation.round.title}
         formulas = [f"党员：{evaluation.member_scheme().describe()}", f"领导干部：{evaluation.leader_scheme().describe()}"]
         if kind == "pdf":

@@ -278,9 +278,9 @@ class Scores(EvaluationScope, APIView):
         if branch is not None:
             branches = {branch} if branches is None else branches & {branch}
         if not who.sees_everything and not who.oversees_ids:
-            rows = selectors.member_scores(evaluation=evaluation, member_ids=[who.member_id or 0])
+            rows = selectors.member_scores(evaluation=evaluation, member_ids=[who.member_id or 0], viewer=who.member)
         else:
-            rows = selectors.member_scores(evaluation=evaluation, branch_ids=branches)
+            rows = selectors.member_scores(evaluation=evaluation, branch_ids=branches, viewer=who.member)
         return Response(MemberScoreSerializer(rows, many=True).data)
 
 

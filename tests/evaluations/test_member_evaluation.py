@@ -203,6 +203,10 @@ def test_scores_show_the_formula_and_hide_components_of_fewer_than_three_anonymo
     # Renormalised over what is present: peer 100 ×30 + leader 80 ×20 over 50.
     assert mine["withheld"] is False and mine["score"] == "92.0" and mine["grade"] == "satisfied"
     assert {c["method"]: c["mean"] for c in mine["components"]}["peer"] == "100.0"
+    # The secretary graded the member too: of 3 grades, theirs taken away leaves two they could read
+    # off the mean, so for them it takes a fourth.
+    as_secretary = next(r for r in api_client_for(A.secretary).get(_path(A, "scores/")).json() if r["member"]["id"] == me.pk)
+    assert {c["method"]: c["mean"] for c in as_secretary["components"]}["peer"] is None and as_secretary["withheld"] is True
     with unit_run(A.unit):  # published: the evaluation is closed
         late = members_in(A, A.branch_id, 1, prefix="迟到")[0]
         with pytest.raises(ValidationError):
