@@ -95,6 +95,8 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "pledge-board-qr": UnitRoute(lambda w: "board/qr.svg", ("GET",), api=False, public=True),
     # An unknown link: the "used" page. A real link of A at B: tests/evaluations/test_public_form.py.
     "public-evaluation": UnitRoute(lambda w: "evaluate/not-a-link/", ("GET",), api=False, public=True, public_status=410),
+    # Not published to the board in the matrix's world: 404 for everyone (a published one: tests/evaluations/test_results.py).
+    "public-evaluation-results": UnitRoute(lambda w: f"evaluation/{w.round_id}/results/", ("GET",), api=False, public=True, public_status=404),
     # The whole unit console, checked on its index, a list and a change form.
     "unitadmin:*": UnitRoute(lambda w: "admin/", ("GET",), api=False),
 }

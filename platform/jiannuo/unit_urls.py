@@ -10,7 +10,7 @@ import types
 from django.urls import include, path
 
 from audit.api import urls as audit_urls
-from evaluations import public_form
+from evaluations import public_form, public_results
 from evaluations.api import urls as evaluation_urls
 from tenants.admin_sites import unit_admin_site
 from notifications.api import urls as notification_urls
@@ -36,6 +36,8 @@ site = [
     path("board/qr.svg", board.board_qr, name="pledge-board-qr"),
     # The public evaluation form: no login, one-time links (evaluations.public_form).
     path("evaluate/<str:secret>/", public_form.public_form, name="public-evaluation"),
+    # The results, when the unit publishes them to the public board.
+    path("evaluation/<int:round_id>/results/", public_results.public_results, name="public-evaluation-results"),
 ]
 
 # In the root URL configuration: documents the unit API as /api/v1/u/{unit}/…

@@ -161,3 +161,25 @@ def test_the_results_export_as_excel_and_pdf_with_the_formula_and_nothing_withhe
     assert me.name in text and "综合得分" in text and "满意" in text
     assert admin.get(_path(A, "results/export/?file=doc")).status_code == 400
     assert api_client_for(A.member).get(_path(A, "results/export/")).status_code == 403
+
+
+def test_results_published_to_the_board_show_on_a_public_page_in_chinese(world, db):
+    from django.test import Client
+
+    A = world["A"]
+    page_path = f"/u/unit-a/evaluation/{A.round_id}/results/"
+    with unit_run(A.unit):
+        evaluation, me, colleagues = _scored_unit(A)
+        _publish(A, evaluation, scope="unit")
+    assert Client().get(page_path).status_code == 404  # published inside the unit only
+    with unit_run(A.unit):
+        _publish(A, evaluation, scope="board")
+        Commendation.objects.create(evaluation=evaluation, member=me, reason="x", listed_by="x", listed_on=TODAY)
+        Rectification.objects.create(evaluation=evaluation, member=colleagues[0], reason="群众意见大", deadline=TODAY + timedelta(days=9),
+                                     opened_by="x", opened_on=TODAY)
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(page_path)
+    text = page.content.decode()
+    assert page.status_code == 200 and page["Content-Language"] == "zh-hans"
+    assert "评诺结果" in text and me.name in text and "100.0" in text and "满意" in text and "综合得分" in text
+    assert "表彰" in text and "群众意见大" not in text and "整改" not in text  # commended, but nothing of rectifications
+    assert Client().get(f"/u/unit-b/evaluation/{A.round_id}/results/").status_code == 404  # unit B has published nothing
