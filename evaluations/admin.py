@@ -4,6 +4,7 @@ ballots have no page at all: nothing in a console may show or order them."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,7 +13,7 @@ from tenants.admin_sites import ReadOnlyUnitModelAdmin, UnitModelAdmin, unit_adm
 from tenants.organization.caller import caller_from_access
 
 from . import scoring, selectors, services
-from .models import BranchReport, Evaluation, MemberScore, PanelMember, Review, SelfAssessment
+from .models import BranchReport, Evaluation, MemberScore, PanelMember, Publication, Review, SelfAssessment
 
 MEMBER_METHODS = list(scoring.MEMBER_SCHEME.weights)
 LEADER_METHODS = list(scoring.LEADER_SCHEME.weights)
@@ -157,16 +158,14 @@ class MemberScoreAdmin(ReadOnlyUnitModelAdmin):
     ordering = ["branch_id", "member__name", "member_id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("member", "branch", "evaluation")
+        # Whether each row's results are final, in the same query (selectors.results_final's rule).
+        published = Exists(Publication.objects.filter(evaluation_id=OuterRef("evaluation_id")))
+        return super().get_queryset(request).select_related("member", "branch", "evaluation__round").annotate(published=published)
 
     def _shown(self, row):
         scheme = row.evaluation.leader_scheme() if row.is_leader else row.evaluation.member_scheme()
-        final = self._final.setdefault(row.evaluation_id, selectors.results_final(row.evaluation))
+        final = row.published or timezone.localdate() > row.evaluation.round.ends_on
         return selectors.score_shown(row, scheme, final=final), scheme
-
-    def changelist_view(self, request, extra_context=None):
-        self._final = {}
-        return super().changelist_view(request, extra_context)
 
     def has_view_permission(self, request, obj=None):
         # The list only: a record's own page would show its raw counts, one or two anonymous grades included.
