@@ -19,6 +19,8 @@ class UnitSchedule:
 UNIT_SCHEDULES = [
     # The sweep that delivers any outbox message whose post-commit nudge was lost.
     UnitSchedule("notifications.deliver_outbox", 5 * 60),
+    # E-mails, SMS and robot messages whose quiet hours, digest hour or retry has come.
+    UnitSchedule("notifications.send_deliveries", 2 * 60),
     UnitSchedule("oversight.refresh_unit_figures", 30 * 60),
     # Overdue detection, reminders, quarterly summaries and bulletins: each job knows
     # from the unit's cadence and its dedupe keys whether it is due, so hourly is safe.
@@ -34,8 +36,16 @@ def slot_offset(schema_name: str, task: str, period: int) -> int:
     return zlib.crc32(f"{schema_name}:{task}".encode()) % period
 
 
+# Platform-wide periodic tasks (public schema), by name and period in seconds.
+PLATFORM_SCHEDULES = [
+    # County notices a broker outage left pending (their unit rows are the public schema's outbox).
+    ("oversight.notices_sweep", 60),
+]
+
+
 def beat_schedule() -> dict:
-    return {
+    platform = {f"{task}": {"task": task, "schedule": float(period), "options": {"expires": period * 1.5}} for task, period in PLATFORM_SCHEDULES}
+    return platform | {
         f"fan-out {s.task}": {
             "task": "tenants.fan_out",
             "schedule": float(s.period),

@@ -44,6 +44,12 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "member-export": UnitRoute(lambda w: "members/export/", ("GET",)),
     "notification-list": UnitRoute(lambda w: "notifications/", ("GET",), is_list=True),
     "notification-read": UnitRoute(lambda w: "notifications/1/read/", ("POST",)),
+    "notification-unread-count": UnitRoute(lambda w: "notifications/unread-count/", ("GET",)),
+    "notification-read-all": UnitRoute(lambda w: "notifications/read-all/", ("POST",)),
+    "notification-preferences": UnitRoute(lambda w: "notifications/preferences/", ("GET", "PATCH")),
+    "notice-list": UnitRoute(lambda w: "notices/", ("GET", "POST"), is_list=True),
+    "notice-detail": UnitRoute(lambda w: "notices/1/", ("GET",)),
+    "notice-remind": UnitRoute(lambda w: "notices/1/remind/", ("POST",)),
     "audit-list": UnitRoute(lambda w: "audit/", ("GET",), is_list=True),
     "pledge-rules": UnitRoute(lambda w: "pledge-rules/", ("GET", "PUT", "PATCH")),
     "round-list": UnitRoute(lambda w: "rounds/", ("GET", "POST"), is_list=True),
@@ -125,6 +131,9 @@ PUBLIC_ROUTES = {
     "oversight-campaign-list": ("GET", "/api/v1/oversight/campaigns/", 401),
     "oversight-campaign-detail": ("GET", "/api/v1/oversight/campaigns/1/", 401),
     "oversight-campaign-launch": ("POST", "/api/v1/oversight/campaigns/1/launch/", 401),
+    "oversight-notice-list": ("GET", "/api/v1/oversight/notices/", 401),
+    "oversight-notice-detail": ("GET", "/api/v1/oversight/notices/1/", 401),
+    "oversight-notice-remind": ("POST", "/api/v1/oversight/notices/1/remind/", 401),
     "api-schema": ("GET", "/api/v1/schema/", 200),
     "api-ping": ("GET", "/api/v1/ping/", 200),
     "api-docs": ("GET", "/api/v1/docs/", 200),
@@ -210,17 +219,21 @@ def test_anonymous_is_refused_unit_routes(world, db, name):
             assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-LIST_SHOWS = {"audit-list": "A Committee", "notification-list": "A notice", "round-list": "A Round"}
+LIST_SHOWS = {"audit-list": "A Committee", "notification-list": "A notice", "notice-list": "A notice", "round-list": "A Round"}
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in UNIT_ROUTES.items() if r.is_list))
 @pytest.mark.parametrize("who", ["admin", "secretary", "member"])
 def test_lists_show_nothing_of_another_unit(world, db, name, who):
-    from notifications.services import notify, outbox_deliver_pending
+    from notifications.services import notice_send, notify, outbox_deliver_pending
+    from tenants.organization.caller import caller_for
 
     for key in "AB":  # give every list something to show in both units
         with unit_run(world[key].unit):
             notify(recipient_ids=[getattr(world[key], who).pk], title=f"{key} notice")
+            if who != "member":  # an announcement of their own (members send none)
+                audience = {"kind": "unit"} if who == "admin" else {"kind": "organisations", "organisations": [world[key].branch_id]}
+                notice_send(who=caller_for(user_id=getattr(world[key], who).pk, is_unit_admin=who == "admin"), title=f"{key} notice", audience=audience)
             outbox_deliver_pending()
     route = UNIT_ROUTES[name]
     client = api_client_for(getattr(world["A"], who))

@@ -14,6 +14,9 @@ class OversightConfig(AppConfig):
         from tenants.organization.models import Member, Organization
 
         from evaluations.tallies import scores_changed
+        from notifications.services import notice_delivered, notices_read
+
+        from .notices import on_notice_delivered, on_notices_read
 
         from .services import unit_evaluation_figures_push, unit_opened
 
@@ -26,6 +29,9 @@ class OversightConfig(AppConfig):
         # A unit's evaluation figures go up with every change of its scores, in the same transaction.
         scores_changed.connect(lambda sender, evaluation, rows=None, **kw: unit_evaluation_figures_push(evaluation=evaluation, rows=rows),
                                dispatch_uid="evaluation-figures", weak=False)
+        # A county notice's delivery and read counts go up to its row of the public table.
+        notice_delivered.connect(on_notice_delivered, dispatch_uid="county-notice-delivered")
+        notices_read.connect(on_notices_read, dispatch_uid="county-notice-read")
 
 
 def _figures_changed(sender, raw=False, **kwargs):

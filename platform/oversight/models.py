@@ -96,3 +96,54 @@ class CampaignLaunch(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "unit"], name="campaign_launch_once_per_unit")]
+
+
+class CountyNotice(models.Model):
+    """A notice from a jurisdiction (a county, say) to its units: recorded here with one row per unit
+    (CountyNoticeUnit), then carried into each unit by a unit task, which resolves the recipients in
+    the unit's own schema. The county never reads a unit's members."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="notices")
+    sender = models.ForeignKey("accounts.User", verbose_name=_("sender"), null=True, on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    channels = models.JSONField(_("channels"), default=list)
+    role = models.CharField(_("role"), max_length=20, default="members")  # members, secretaries or unit_admins
+    whole_jurisdiction = models.BooleanField(_("every unit"), default=True)
+    reminders = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    reminded_at = models.DateTimeField(_("last reminded at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("county notice")
+        verbose_name_plural = _("county notices")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CountyNoticeUnit(models.Model):
+    """One unit's part of a county notice: the public schema's outbox for sending it into the unit
+    (pending until the unit has it; a sweep sends again what a broker outage left behind), and the
+    unit's delivery and read counts, pushed up by the unit's own tasks."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being sent")
+        DELIVERED = "delivered", _("Delivered")
+
+    notice = models.ForeignKey(CountyNotice, on_delete=models.CASCADE, related_name="units")
+    unit = models.ForeignKey("tenants.Unit", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    sent_at = models.DateTimeField(null=True, blank=True)  # last handed to the broker
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    delivered = models.PositiveIntegerField(_("delivered"), default=0)
+    read = models.PositiveIntegerField(_("read"), default=0)
+    by_organisation = models.JSONField(default=list)  # [{id, name, delivered, read}]
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "unit"], name="county_notice_once_per_unit")]
+        indexes = [models.Index(fields=["sent_at"], condition=models.Q(status="pending"), name="county_notice_pending")]

@@ -1,7 +1,9 @@
 from celery import shared_task
 
-from tenants.tasks import TRANSIENT_ERRORS, UnitTask
+from notifications.models import Notice
+from tenants.tasks import TRANSIENT_ERRORS, PlatformTask, UnitTask
 
+from . import notices
 from .services import campaign_launch_in_unit, unit_figures_refresh
 
 
@@ -14,3 +16,28 @@ def refresh_unit_figures() -> None:
 def launch_campaign(campaign_id: int) -> str:
     """This unit's part of a county campaign: open its round (once), tell its admins."""
     return campaign_launch_in_unit(campaign_id=campaign_id).status
+
+
+@shared_task(base=UnitTask, name="oversight.carry_notice", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=8)
+def carry_notice(county_notice_id: int) -> int:
+    """This unit's part of a county notice: record it here (once), to be fanned out by the unit's outbox."""
+    return notices.county_notice_carry(county_notice_id=county_notice_id).pk
+
+
+@shared_task(base=UnitTask, name="oversight.remind_notice", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=8)
+def remind_notice(county_notice_id: int, number: int) -> int | None:
+    reminder = notices.county_notice_remind_in_unit(county_notice_id=county_notice_id, number=number)
+    return reminder.pk if reminder else None
+
+
+@shared_task(base=UnitTask, name="oversight.push_notice_counts", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=5)
+def push_notice_counts(notice_id: int) -> None:
+    notice = Notice.objects.filter(pk=notice_id).first()
+    if notice is not None:
+        notices.counts_push(notice)
+
+
+@shared_task(base=PlatformTask, name="oversight.notices_sweep", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
+def notices_sweep() -> int:
+    """County notices a broker outage left pending: sent again to their units."""
+    return notices.notices_sweep()

@@ -252,16 +252,16 @@ def test_scores_figures_and_ballots_take_as_many_queries_for_many_members_as_for
 
 
 def test_everyone_with_a_login_hears_once_that_the_evaluation_is_open(world, db):
-    from notifications.models import OutboxMessage
+    from notifications.models import Notice
 
     A = world["A"]
     with unit_run(A.unit):
         evaluation = evaluation_open_today(A)
         assert services.rights_issue(evaluation=evaluation) is True
         assert services.rights_issue(evaluation=evaluation) is False  # once
-        [message] = OutboxMessage.objects.filter(dedupe_key=f"evaluation-open:{evaluation.pk}")
-        assert set(message.payload["recipient_ids"]) == {A.member.pk, A.secretary.pk, A.other_member.pk}
-        assert "评诺" in message.payload["title"] and "匿名" in message.payload["body"]
+        [message] = Notice.objects.filter(dedupe_key=f"evaluation-open:{evaluation.pk}")
+        assert set(message.audience["user_ids"]) == {A.member.pk, A.secretary.pk, A.other_member.pk}
+        assert "评诺" in message.title and "匿名" in message.body
 
 
 def test_a_branch_secretary_is_reviewed_by_the_secretary_above_and_only_they(world, db):

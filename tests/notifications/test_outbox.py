@@ -2,7 +2,7 @@
 import pytest
 from django.db import transaction
 
-from notifications.models import Notification, OutboxMessage
+from notifications.models import Notice, Notification, OutboxMessage
 from notifications.services import notify, outbox_deliver_pending
 from tenants.services import unit_run
 from tests.conftest import api_client_for, unit_url
@@ -14,6 +14,7 @@ def test_message_rolls_back_with_the_change_that_caused_it(world, db):
             notify(recipient_ids=[world["A"].member.pk], title="never")
             raise RuntimeError("the business change failed")
         assert not OutboxMessage.objects.filter(payload__title="never").exists()
+        assert not Notice.objects.filter(title="never").exists()
 
 
 def test_delivery_creates_inbox_rows_once_even_when_run_twice(world, db):
@@ -30,6 +31,7 @@ def test_same_dedupe_key_enqueues_once(world, db):
         second = notify(recipient_ids=[world["A"].member.pk], title="once", dedupe_key="reminder:2026-11:1")
         assert first.pk == second.pk
         assert OutboxMessage.objects.filter(dedupe_key="reminder:2026-11:1").count() == 1
+        assert Notice.objects.filter(dedupe_key="reminder:2026-11:1").count() == 1
 
 
 def test_a_failing_message_does_not_block_the_others(world, db, monkeypatch):
@@ -38,14 +40,14 @@ def test_a_failing_message_does_not_block_the_others(world, db, monkeypatch):
     with unit_run(world["A"].unit):
         bad = notify(recipient_ids=[world["A"].member.pk], title="bad")
         good = notify(recipient_ids=[world["A"].member.pk], title="good")
-        original = services._HANDLERS[services.TOPIC_INBOX]
+        original = services._HANDLERS[services.TOPIC_FAN_OUT]
 
         def flaky(message):
             if message.payload["title"] == "bad":
                 raise ValueError("downstream refused")
             original(message)
 
-        monkeypatch.setitem(services._HANDLERS, services.TOPIC_INBOX, flaky)
+        monkeypatch.setitem(services._HANDLERS, services.TOPIC_FAN_OUT, flaky)
         assert outbox_deliver_pending() == 1
         bad.refresh_from_db()
         good.refresh_from_db()

@@ -308,13 +308,13 @@ def test_unit_admin_publishes_all_approved_pledges(world, db):
     assert response.status_code == 200 and response.json() == {"published": 1}
     with unit_run(A.unit):
         from audit.models import AuditEntry
-        from notifications.models import OutboxMessage
+        from notifications.models import Notice
 
         pledge.refresh_from_db()
         assert pledge.state == "published" and set(pledge.items.values_list("state", flat=True)) == {"in_progress"}
         assert pledge.events.filter(action="publish").count() == 1
         assert AuditEntry.objects.filter(model="pledges.Pledge", object_id=str(pledge.pk), after__state="published").exists()
-        assert OutboxMessage.objects.filter(payload__recipient_ids__contains=[A.member.pk], payload__title__in=["Pledge published", "承诺已公示"]).exists()
+        assert Notice.objects.filter(audience__user_ids__contains=[A.member.pk], title__in=["Pledge published", "承诺已公示"]).exists()
     assert api_client_for(A.admin).post(unit_url(A, f"rounds/{round.pk}/publish/"), {}, format="json").json() == {"published": 0}
     assert api_client_for(A.secretary).post(unit_url(A, f"rounds/{round.pk}/publish/"), {}, format="json").status_code == 403
 

@@ -39,3 +39,31 @@ def stalled_apply_scores(key: str, evaluation_id: int, delay: float) -> int:
         return scores_apply_pending(evaluation_id=evaluation_id)
     finally:
         scores_changed.disconnect(dispatch_uid=f"stall-{key}")
+
+
+@shared_task(base=UnitTask, name="tests.stalled_deliver_outbox")
+def stalled_deliver_outbox(key: str, delay: float) -> int:
+    """The real outbox delivery (notices fanned out), except that its first attempt stalls inside the
+    fan-out's transaction (inbox rows written, nothing committed) so the test can kill the worker there."""
+    from notifications.services import notice_delivered, outbox_deliver_pending
+
+    attempt = redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(attempts_key(key))
+
+    def stall(**_kwargs):
+        time.sleep(delay)
+
+    if attempt == 1:
+        notice_delivered.connect(stall, dispatch_uid=f"stall-{key}", weak=False)
+    try:
+        return outbox_deliver_pending()
+    finally:
+        notice_delivered.disconnect(dispatch_uid=f"stall-{key}")
+
+
+@shared_task(base=UnitTask, name="tests.counted_deliver_outbox")
+def counted_deliver_outbox(key: str) -> int:
+    """The real outbox delivery, counting how many times the broker handed it over."""
+    from notifications.services import deliveries_send_due, outbox_deliver_pending
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(attempts_key(key))
+    return outbox_deliver_pending() + deliveries_send_due()

@@ -182,6 +182,13 @@ OTP_TOTP_ISSUER = "践诺 Jiannuo"
 JIANNUO_SESSION_IDLE = timedelta(minutes=int(os.environ.get("JIANNUO_SESSION_IDLE_MINUTES", "30")))
 JIANNUO_SMS_PROVIDER = os.environ.get("JIANNUO_SMS_PROVIDER", "accounts.sms.LogProvider")
 JIANNUO_SMS_INLINE = False  # messages go out through a worker task (accounts.send_sms)
+# Notices on outside channels (notifications.channels): a provider class per channel. The log
+# provider writes them to the log; e.g. JIANNUO_NOTICE_EMAIL=notifications.channels.EmailProvider.
+JIANNUO_NOTICE_PROVIDERS = {
+    channel: os.environ.get(f"JIANNUO_NOTICE_{channel.upper()}", "notifications.channels.LogProvider")
+    for channel in ("email", "sms", "wecom", "dingtalk")
+}
+JIANNUO_DIGEST_HOUR = int(os.environ.get("JIANNUO_DIGEST_HOUR", "18"))  # routine reminders' daily digest, local time
 
 # --- Language and time: Chinese first ----------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -271,6 +278,11 @@ SPECTACULAR_SETTINGS = {
         "ReviewerEnum": "pledges.models.Reviewer",
         "PledgeStateEnum": "pledges.models.Pledge.State",
         "PledgeItemStateEnum": "pledges.models.PledgeItem.State",
+        "NoticeChannelEnum": "notifications.models.Channel",
+        "NoticeKindEnum": "notifications.models.Notice.Kind",
+        "AudienceKindEnum": "notifications.audience.KIND_CHOICES",
+        "AudienceRoleEnum": "notifications.audience.ROLE_CHOICES",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
     },
 }
 
@@ -297,6 +309,10 @@ CELERY_TASK_ROUTES = {
     "tenants.*": {"queue": "county"},
     "oversight.launch_campaign": {"queue": "county"},
     "oversight.refresh_unit_figures": {"queue": "aggregation"},
+    "oversight.push_notice_counts": {"queue": "aggregation"},
+    "oversight.carry_notice": {"queue": "notifications"},
+    "oversight.remind_notice": {"queue": "notifications"},
+    "oversight.notices_sweep": {"queue": "county"},
     "evaluations.*": {"queue": "aggregation"},
     "notifications.*": {"queue": "notifications"},
     "accounts.send_sms": {"queue": "notifications"},

@@ -18,3 +18,5 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 WHITENOISE_AUTOREFRESH = True
 JIANNUO_SMS_PROVIDER = "accounts.sms.MemoryProvider"  # tests read what the phone received
 JIANNUO_SMS_INLINE = True  # ... at once (the task itself is tested on its own)
+# Outside channels: tests read what each mailbox, phone and chat group got (tests/support/providers.py).
+JIANNUO_NOTICE_PROVIDERS = {channel: "tests.support.providers.MemoryProvider" for channel in ("email", "sms", "wecom", "dingtalk")}
