@@ -107,10 +107,10 @@ def _rates_chart(table_rows: list[list], names: list[str]) -> dict:
     ]}
 
 
-def _rates_table(key: str, title: str, lines, name_of) -> Table:
+def _rates_table(key: str, title: str, lines, name_of, name_header: str) -> Table:
     rows = [[name_of(line), _number(line.current.pledge_rate), _number(line.current.close_out_rate), _number(line.previous.close_out_rate)]
             for line in lines]
-    table = Table(key, title, [_("Name"), _("Pledge rate (this round)") + " %", _("Close-out rate (this round)") + " %",
+    table = Table(key, title, [name_header, _("Pledge rate (this round)") + " %", _("Close-out rate (this round)") + " %",
                                _("Close-out rate (previous round)") + " %"], rows)
     table.chart = _rates_chart(rows, [row[0] for row in rows])
     return table
@@ -158,7 +158,7 @@ def county_console(request):
                     links=[f"/county/units/{line.unit.slug}/" for line in units])
     tables = [
         ranking,
-        _rates_table("rates", _("Pledge and close-out rates by unit"), units, lambda line: line.unit.name),
+        _rates_table("rates", _("Pledge and close-out rates by unit"), units, lambda line: line.unit.name, _("Unit")),
         _trend_table(figures["trend"]),
         _grades_table(figures["current"].grades, labels),
     ]
@@ -185,7 +185,7 @@ def _unit_page(request, unit, *, county_link: bool):
                   links=[f"/u/{unit.slug}/dashboard/branch/{line.organization_id}/" for line in branches])
     tables = [
         table,
-        _rates_table("rates", _("Pledge and close-out rates by branch"), branches, lambda line: line.name),
+        _rates_table("rates", _("Pledge and close-out rates by branch"), branches, lambda line: line.name, _("Branch")),
         _trend_table(figures["trend"]),
         _grades_table(figures["current"].grades, labels),
     ]
