@@ -103,6 +103,10 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "public-evaluation": UnitRoute(lambda w: "evaluate/not-a-link/", ("GET",), api=False, public=True, public_status=410),
     # Not published to the board in the matrix's world: 404 for everyone (a published one: tests/evaluations/test_results.py).
     "public-evaluation-results": UnitRoute(lambda w: f"evaluation/{w.round_id}/results/", ("GET",), api=False, public=True, public_status=404),
+    # The console's drill-down inside the unit (its admins; read-only for its county): tests/oversight/test_console.py.
+    "unit-dashboard": UnitRoute(lambda w: "dashboard/", ("GET",), api=False),
+    "unit-dashboard-branch": UnitRoute(lambda w: f"dashboard/branch/{w.branch_id}/", ("GET",), api=False),
+    "unit-dashboard-member": UnitRoute(lambda w: f"dashboard/member/{w.member_ids[1]}/", ("GET",), api=False),
     # The whole unit console, checked on its index, a list and a change form.
     "unitadmin:*": UnitRoute(lambda w: "admin/", ("GET",), api=False),
 }
@@ -139,6 +143,8 @@ PUBLIC_ROUTES = {
     "api-docs": ("GET", "/api/v1/docs/", 200),
     "api-redoc": ("GET", "/api/v1/redoc/", 200),
     "platformadmin:*": ("GET", "/admin/", 302),
+    "county-console": ("GET", "/county/", 302),
+    "county-console-unit": ("GET", "/county/units/unit-a/", 302),
 }
 
 
@@ -375,3 +381,20 @@ def test_unit_console_pages_stay_in_their_unit(world, db):
         assert response.status_code == 200, page
         text = response.content.decode()
         assert "B Member" not in text and "B Branch" not in text
+
+
+def test_county_console_shows_a_county_admin_only_their_county(world, db):
+    from oversight.services import unit_figures_refresh
+
+    for key in "AC":
+        with unit_run(world[key].unit):
+            unit_figures_refresh()
+    browser = console_client(world.county_admin_k2)
+    page = browser.get("/county/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Unit C" in text and "Unit A" not in text and "unit-a" not in text
+    for path in ("/county/units/unit-a/", "/county/units/unit-a/?export=branches", "/u/unit-a/dashboard/"):
+        assert browser.get(path).status_code == 404, path
+    for who in (world["A"].admin, world["A"].member, world.outsider):  # no jurisdiction: no county console
+        assert console_client(who).get("/county/").status_code == 404

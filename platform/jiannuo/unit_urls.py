@@ -14,6 +14,7 @@ from evaluations import public_form, public_results
 from evaluations.api import urls as evaluation_urls
 from tenants.admin_sites import unit_admin_site
 from notifications.api import urls as notification_urls
+from oversight import console
 from pledges import board
 from pledges.api import attachments
 from pledges.api import urls as pledge_urls
@@ -38,6 +39,10 @@ site = [
     path("evaluate/<str:secret>/", public_form.public_form, name="public-evaluation"),
     # The results, when the unit publishes them to the public board.
     path("evaluation/<int:round_id>/results/", public_results.public_results, name="public-evaluation-results"),
+    # The unit's figures, for its admins and (read-only) its county: the console's drill-down.
+    path("dashboard/", console.unit_dashboard, name="unit-dashboard"),
+    path("dashboard/branch/<str:branch_id>/", console.unit_dashboard_branch, name="unit-dashboard-branch"),
+    path("dashboard/member/<str:member_id>/", console.unit_dashboard_member, name="unit-dashboard-member"),
 ]
 
 # In the root URL configuration: documents the unit API as /api/v1/u/{unit}/…

@@ -9,6 +9,7 @@ from accounts import views as account_views
 from jiannuo import views
 from tenants.admin_sites import platform_admin_site
 from jiannuo.api.ping import Ping
+from oversight import console
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
@@ -30,6 +31,9 @@ public_urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", platform_admin_site.urls),
     path("api/v1/", include(api_v1)),
+    # The county console (read-only pages over the roll-ups; oversight.console).
+    path("county/", console.county_console, name="county-console"),
+    path("county/units/<str:slug>/", console.county_unit, name="county-console-unit"),
 ]
 
 # Unit-scoped URLs are served through per-unit URL configurations (jiannuo.unit_urls);

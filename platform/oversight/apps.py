@@ -9,7 +9,7 @@ class OversightConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from pledges.models import Pledge, PledgeItem, Round
+        from pledges.models import Pledge, PledgeItem, ProgressRecord, Round
         from tenants import services as units
         from tenants.organization.models import Member, Organization
 
@@ -23,7 +23,7 @@ class OversightConfig(AppConfig):
         units.unit_opened_handlers.append(unit_opened)
         # Not domain logic: keeping the county's copy of a unit's figures fresh after any change
         # to what they count (bulk updates ride along with the save of their pledge).
-        for model in (Member, Organization, Round, Pledge, PledgeItem):
+        for model in (Member, Organization, Round, Pledge, PledgeItem, ProgressRecord):
             for signal in (post_save, post_delete):
                 signal.connect(_figures_changed, sender=model, dispatch_uid=f"figures-{model._meta.label}-{signal is post_save}")
         # A unit's evaluation figures go up with every change of its scores, in the same transaction.

@@ -147,3 +147,94 @@ class CountyNoticeUnit(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notice", "unit"], name="county_notice_once_per_unit")]
         indexes = [models.Index(fields=["sent_at"], condition=models.Q(status="pending"), name="county_notice_pending")]
+
+
+class FiguresSlot(models.TextChoices):
+    """Which of a unit's rounds a roll-up row is about: the county compares them side by side."""
+
+    CURRENT = "current", _("Current round")
+    PREVIOUS = "previous", _("Previous round")
+
+
+class PledgeCounts(models.Model):
+    """The pledge figures the county console shows, for a unit or a branch in one round."""
+
+    members_required = models.PositiveIntegerField(_("members required to pledge"), default=0)
+    pledged = models.PositiveIntegerField(_("members who pledged"), default=0)
+    pending_review = models.PositiveIntegerField(_("pledges pending review"), default=0)
+    approved = models.PositiveIntegerField(_("pledges approved"), default=0)
+    published = models.PositiveIntegerField(_("pledges published"), default=0)
+    items = models.PositiveIntegerField(_("pledge items"), default=0)
+    closed = models.PositiveIntegerField(_("items closed out"), default=0)
+    overdue = models.PositiveIntegerField(_("items overdue"), default=0)
+    records_30d = models.PositiveIntegerField(_("progress records in the last 30 days"), default=0)
+
+    COUNTS = ("members_required", "pledged", "pending_review", "approved", "published", "items", "closed", "overdue", "records_30d")
+
+    class Meta:
+        abstract = True
+
+
+class UnitRoundFigures(PledgeCounts):
+    """A unit's figures for its current and its previous round, written by the unit's own figures
+    task (oversight.refresh_unit_figures) so the county console reads one public table."""
+
+    unit = models.ForeignKey("tenants.Unit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="round_figures")
+    round_id = models.BigIntegerField()  # in the unit's schema
+    slot = models.CharField(_("which round"), max_length=10, choices=FiguresSlot.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    round_title = models.CharField(_("round"), max_length=220)
+    phase = models.CharField(_("phase"), max_length=20, blank=True)
+    evaluation_id = models.BigIntegerField(null=True, blank=True)  # its grades: UnitEvaluationFigures
+    grade_labels = models.JSONField(_("grades"), default=dict)  # code -> label, best first
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("unit round figures")
+        verbose_name_plural = _("unit round figures")
+        constraints = [models.UniqueConstraint(fields=["unit", "round_id"], name="unit_round_figures_once")]
+        indexes = [models.Index(fields=["slot", "unit"], name="unit_round_figures_slot")]
+
+
+class BranchFigures(PledgeCounts):
+    """A branch's figures in one of its unit's two rounds (same task, same transaction)."""
+
+    unit = models.ForeignKey("tenants.Unit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="branch_figures")
+    round_id = models.BigIntegerField()
+    organization_id = models.BigIntegerField()  # in the unit's schema
+    name = models.CharField(_("name"), max_length=200)
+    parent_id = models.BigIntegerField(null=True, blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(_("members scored"), default=0)
+    grades = models.JSONField(_("members per final grade"), default=dict)
+    public_grades = models.PositiveIntegerField(_("public grades given"), default=0)
+    public_top_two = models.PositiveIntegerField(_("public grades among the two best"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("branch figures")
+        verbose_name_plural = _("branch figures")
+        constraints = [models.UniqueConstraint(fields=["unit", "round_id", "organization_id"], name="branch_figures_once")]
+
+
+class UnitFiguresDay(models.Model):
+    """A unit's figures in a round as they stood on a day: the round's trend over time. Today's
+    row is rewritten by each refresh; earlier days stay as they were."""
+
+    unit = models.ForeignKey("tenants.Unit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="figures_days")
+    round_id = models.BigIntegerField()
+    day = models.DateField(_("date"))
+    members_required = models.PositiveIntegerField(default=0)
+    pledged = models.PositiveIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
+    items = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    records_30d = models.PositiveIntegerField(default=0)
+
+    COUNTS = ("members_required", "pledged", "published", "items", "closed", "overdue", "records_30d")
+
+    class Meta:
+        verbose_name = _("unit figures of a day")
+        verbose_name_plural = _("unit figures of a day")
+        constraints = [models.UniqueConstraint(fields=["unit", "round_id", "day"], name="unit_figures_day_once")]

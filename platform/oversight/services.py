@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -12,7 +13,7 @@ from django_tenants.utils import get_public_schema_name
 
 from accounts.models import UnitRole
 from notifications.services import notify
-from pledges.models import PHASE_FIELDS, Pledge, PledgeItem
+from pledges.models import PHASE_FIELDS, Pledge, PledgeItem, ProgressRecord, Round
 from pledges.selectors import round_current
 from pledges.services import check_round_dates, round_open
 from tenants.hierarchy import units_below
@@ -24,7 +25,16 @@ from tenants.services import unit_run
 from evaluations import selectors as evaluation_selectors
 from evaluations.services import evaluation_adopt, scheme_check
 
-from .models import Campaign, CampaignLaunch, UnitEvaluationFigures, UnitFigures
+from .models import (
+    BranchFigures,
+    Campaign,
+    CampaignLaunch,
+    FiguresSlot,
+    UnitEvaluationFigures,
+    UnitFigures,
+    UnitFiguresDay,
+    UnitRoundFigures,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +101,112 @@ def unit_figures_refresh() -> UnitFigures:
             "refreshed_at": timezone.now(),
         },
     )
+    unit_round_figures_refresh(round=round, today=today, now=figures.refreshed_at)
     return figures
+
+
+# Progress records counted as recent: this many days up to today, today included.
+RECENT_DAYS = 30
+
+
+def _round_previous(round: Round | None) -> Round | None:
+    if round is None:
+        return None
+    return Round.objects.filter(mobilise_on__lt=round.mobilise_on).exclude(pk=round.pk).order_by("-mobilise_on", "-ends_on", "-id").first()
+
+
+def _counts_by_organization(round: Round, today: date) -> dict[int, dict[str, int]]:
+    """Per organisation (a member's branch for members): the console's pledge figures in the
+    round, from four grouped queries, whatever the unit's size."""
+    enrolled = (Member.Status.ACTIVE, Member.Status.MOBILE)
+    counts: dict[int, dict[str, int]] = {}
+
+    def add(org_id: int, **values: int) -> None:
+        row = counts.setdefault(org_id, dict.fromkeys(BranchFigures.COUNTS, 0))
+        for name, n in values.items():
+            row[name] += n
+
+    required = Member.objects.filter(status__in=enrolled, is_exempt=False)
+    for branch_id, n in required.order_by().values_list("branch_id").annotate(n=Count("id")):
+        add(branch_id, members_required=n)
+    pledges = Pledge.objects.filter(round=round).exclude(state=Pledge.State.DRAFT).order_by().values_list("organization_id").annotate(
+        pledged=Count("member_id", distinct=True, filter=Q(subject=Pledge.Subject.MEMBER, member__status__in=enrolled, member__is_exempt=False)),
+        pending=Count("id", filter=Q(state=Pledge.State.SUBMITTED)),
+        approved=Count("id", filter=Q(state=Pledge.State.APPROVED)),
+        published=Count("id", filter=Q(state__in=(Pledge.State.PUBLISHED, Pledge.State.COMPLETED))),
+    )
+    for org_id, pledged, pending, approved, published in pledges:
+        add(org_id, pledged=pledged, pending_review=pending, approved=approved, published=published)
+    items = PledgeItem.objects.filter(pledge__round=round).order_by().values_list("pledge__organization_id").annotate(
+        total=Count("id"), closed=Count("id", filter=Q(state=PledgeItem.State.CLOSED)),
+        overdue=Count("id", filter=Q(state=PledgeItem.State.OVERDUE)),
+    )
+    for org_id, total, closed, overdue in items:
+        add(org_id, items=total, closed=closed, overdue=overdue)
+    since = today - timedelta(days=RECENT_DAYS - 1)
+    records = ProgressRecord.objects.filter(item__pledge__round=round, recorded_on__gte=since, recorded_on__lte=today)
+    for org_id, n in records.order_by().values_list("item__pledge__organization_id").annotate(n=Count("id")):
+        add(org_id, records_30d=n)
+    return counts
+
+
+def _evaluation_of(round: Round):
+    from evaluations.models import Evaluation
+
+    return Evaluation.objects.filter(round=round).first()
+
+
+def unit_round_figures_refresh(*, round: Round | None, today: date, now) -> list[UnitRoundFigures]:
+    """Runs in a unit's schema (with `unit_figures_refresh`): rewrite this unit's rows of the
+    console's roll-ups — its current and previous rounds, each branch in them, and today's
+    snapshot for the trend — in one transaction, so the county never reads half of a refresh."""
+    unit = connection.tenant
+    branches = list(Organization.objects.filter(kind=Organization.Kind.BRANCH).order_by("sort_order", "id")
+                    .values_list("id", "name", "parent_id", "sort_order"))
+    kept: list[UnitRoundFigures] = []
+    branch_rows: list[BranchFigures] = []
+    day_rows: list[UnitFiguresDay] = []
+    for slot, which in ((FiguresSlot.CURRENT, round), (FiguresSlot.PREVIOUS, _round_previous(round))):
+        if which is None:
+            continue
+        counts = _counts_by_organization(which, today)
+        totals = {name: sum(row[name] for row in counts.values()) for name in BranchFigures.COUNTS}
+        evaluation = _evaluation_of(which)
+        grades = {}
+        if evaluation is not None:
+            grades = {row["branch"]["id"]: row for row in evaluation_selectors.branch_figures(evaluation=evaluation)}
+        kept.append(UnitRoundFigures(
+            unit_id=unit.pk, round_id=which.pk, slot=slot, year=which.year, round_title=which.title[:220],
+            phase=which.phase_on(today), evaluation_id=evaluation.pk if evaluation else None,
+            grade_labels={g.code: g.label for g in evaluation.grades()} if evaluation else {},
+            refreshed_at=now, **totals,
+        ))
+        for org_id, name, parent_id, sort_order in branches:
+            graded = grades.get(org_id, {})
+            branch_rows.append(BranchFigures(
+                unit_id=unit.pk, round_id=which.pk, organization_id=org_id, name=name, parent_id=parent_id, sort_order=sort_order,
+                scored=graded.get("scored", 0), grades=graded.get("grades", {}), public_grades=graded.get("public_grades", 0),
+                public_top_two=graded.get("public_top_two", 0), refreshed_at=now,
+                **counts.get(org_id, dict.fromkeys(BranchFigures.COUNTS, 0)),
+            ))
+        if which.mobilise_on <= today <= which.ends_on or slot == FiguresSlot.CURRENT:
+            day_rows.append(UnitFiguresDay(unit_id=unit.pk, round_id=which.pk, day=today,
+                                           **{name: totals[name] for name in UnitFiguresDay.COUNTS}))
+    round_ids = [row.round_id for row in kept]
+    with transaction.atomic():
+        UnitRoundFigures.objects.filter(unit_id=unit.pk).exclude(round_id__in=round_ids).delete()
+        BranchFigures.objects.filter(unit_id=unit.pk).exclude(round_id__in=round_ids).delete()
+        BranchFigures.objects.filter(unit_id=unit.pk).exclude(organization_id__in=[b[0] for b in branches]).delete()
+        counted = list(BranchFigures.COUNTS)
+        UnitRoundFigures.objects.bulk_create(
+            kept, update_conflicts=True, unique_fields=["unit", "round_id"],
+            update_fields=["slot", "year", "round_title", "phase", "evaluation_id", "grade_labels", "refreshed_at", *counted])
+        BranchFigures.objects.bulk_create(
+            branch_rows, update_conflicts=True, unique_fields=["unit", "round_id", "organization_id"],
+            update_fields=["name", "parent_id", "sort_order", "scored", "grades", "public_grades", "public_top_two", "refreshed_at", *counted])
+        UnitFiguresDay.objects.bulk_create(
+            day_rows, update_conflicts=True, unique_fields=["unit", "round_id", "day"], update_fields=list(UnitFiguresDay.COUNTS))
+    return kept
 
 
 def unit_evaluation_figures_push(*, evaluation, rows: list[dict] | None = None) -> UnitEvaluationFigures:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oversight', '0008_campaign_evaluation_scheme'),
+        ('oversight', '0009_console_rollups'),
         ('tenants', '0002_jurisdiction_in_the_kernel'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
