@@ -73,18 +73,21 @@ def outbox_enqueue(*, topic: str, payload: dict, dedupe_key: str | None = None) 
 def _nudge_delivery() -> None:
     """After commit, ask a worker to deliver — once per transaction, however many messages
     it recorded. A nudge only: the periodic sweep delivers anything a lost nudge left behind."""
-    from django.db import connection
-
     from .tasks import deliver_outbox
 
+    _nudge_once(deliver_outbox, "outbox_nudge")
+
+
+def _nudge_once(task, flag: str) -> None:
+    """Send `task` after this transaction commits, once however often it is asked for."""
     # Callbacks of rolled-back savepoints leave this list, so a pending nudge here will run.
-    if any(getattr(entry[1], "outbox_nudge", False) for entry in connection.run_on_commit):
+    if any(getattr(entry[1], flag, False) for entry in connection.run_on_commit):
         return
 
     def nudge():
-        deliver_outbox.delay()
+        task.delay()
 
-    nudge.outbox_nudge = True
+    setattr(nudge, flag, True)
     # robust: a broker outage must not turn a committed change into an error for the caller.
     transaction.on_commit(nudge, robust=True)
 
@@ -226,14 +229,7 @@ def _next_digest(now):
 def _nudge_sending() -> None:
     from .tasks import send_deliveries
 
-    if any(getattr(entry[1], "sending_nudge", False) for entry in connection.run_on_commit):
-        return
-
-    def nudge():
-        send_deliveries.delay()
-
-    nudge.sending_nudge = True
-    transaction.on_commit(nudge, robust=True)
+    _nudge_once(send_deliveries, "sending_nudge")
 
 
 def outbox_deliver_pending(*, batch_size: int = 100) -> int:
@@ -336,6 +332,13 @@ def unread_ids(notice: Notice) -> list[int]:
     return sorted(Notification.objects.filter(notice=notice, read_at__isnull=True).values_list("recipient_id", flat=True))
 
 
+def remind_again_check(*, last) -> None:
+    """Refuse a reminder within REMIND_AGAIN_AFTER of the last one (`last`: its time, or None)."""
+    if last is not None and last > timezone.now() - REMIND_AGAIN_AFTER:
+        raise ValidationError(_("A reminder went out at %(time)s; wait %(minutes)d minutes between reminders.") % {
+            "time": timezone.localtime(last).strftime("%H:%M"), "minutes": REMIND_AGAIN_AFTER.seconds // 60}, code="conflict")
+
+
 @transaction.atomic
 def notice_remind(*, notice: Notice, who: Caller | None, dedupe_key: str | None = None) -> Notice:
     """Remind those who have not read a notice yet (a new notice to them, with the same channels).
@@ -347,10 +350,8 @@ def notice_remind(*, notice: Notice, who: Caller | None, dedupe_key: str | None 
     notice = Notice.objects.select_for_update().get(pk=notice.pk)  # two reminders at once: one waits and sees the other
     if notice.fanned_out_at is None:
         raise ValidationError(_("The notice is still being delivered; remind people once it has arrived."), code="conflict")
-    last = notice.reminders.order_by("-created_at").values_list("created_at", flat=True).first()
-    if who is not None and last is not None and last > timezone.now() - REMIND_AGAIN_AFTER:
-        raise ValidationError(_("A reminder went out at %(time)s; wait %(minutes)d minutes between reminders.") % {
-            "time": timezone.localtime(last).strftime("%H:%M"), "minutes": REMIND_AGAIN_AFTER.seconds // 60}, code="conflict")
+    if who is not None:
+        remind_again_check(last=notice.reminders.order_by("-created_at").values_list("created_at", flat=True).first())
     unread = unread_ids(notice)
     if not unread:
         raise ValidationError(_("Everyone has read this notice."), code="conflict")
@@ -363,11 +364,11 @@ def notice_remind(*, notice: Notice, who: Caller | None, dedupe_key: str | None 
 
 def inbox_read(*, user_id: int, notification: Notification) -> Notification:
     """Mark one of the person's messages read (once: the first time counts)."""
+    now = timezone.now()
     with transaction.atomic():
-        changed = Notification.objects.filter(pk=notification.pk, recipient_id=user_id, read_at__isnull=True).update(read_at=timezone.now())
-        if changed:
+        if Notification.objects.filter(pk=notification.pk, recipient_id=user_id, read_at__isnull=True).update(read_at=now):
+            notification.read_at = now
             notices_read.send(sender=Notice, notice_ids=[notification.notice_id])
-    notification.refresh_from_db(fields=["read_at"])
     return notification
 
 

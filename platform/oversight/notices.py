@@ -110,9 +110,7 @@ def notices_sweep() -> int:
 def county_notice_remind(*, notice: CountyNotice, user) -> CountyNotice:
     """Remind, in every unit that has the notice, those who have not read it yet."""
     notice = CountyNotice.objects.select_for_update().get(pk=notice.pk)
-    if notice.reminded_at and notice.reminded_at > timezone.now() - notices.REMIND_AGAIN_AFTER:
-        raise ValidationError(_("A reminder went out at %(time)s; wait %(minutes)d minutes between reminders.") % {
-            "time": timezone.localtime(notice.reminded_at).strftime("%H:%M"), "minutes": notices.REMIND_AGAIN_AFTER.seconds // 60}, code="conflict")
+    notices.remind_again_check(last=notice.reminded_at)
     unit_ids = list(CountyNoticeUnit.objects.filter(notice=notice, status=CountyNoticeUnit.Status.DELIVERED, read__lt=F("delivered"))
                     .values_list("unit_id", flat=True))
     if not unit_ids:

@@ -3,7 +3,7 @@ there by the unit's own pipeline, with delivery and read counts per unit and org
 import pytest
 from django.db import connection
 
-from notifications.models import Notice, Notification
+from notifications.models import Notice
 from notifications.services import outbox_deliver_pending
 from oversight import notices
 from oversight.models import CountyNotice, CountyNoticeUnit
@@ -40,7 +40,7 @@ def test_a_county_notice_reaches_every_unit_of_the_county_and_counts_come_back_p
     # A member of A reads it: A's counts go up (the debounced task's work, done here directly).
     A = world["A"]
     member = api_client_for(A.member)
-    [message] = [n for n in member.get(f"/api/v1/u/unit-a/notifications/").json()["results"] if n["title"] == "县委通知"]
+    [message] = [n for n in member.get("/api/v1/u/unit-a/notifications/").json()["results"] if n["title"] == "县委通知"]
     member.post(f"/api/v1/u/unit-a/notifications/{message['id']}/read/")
     with unit_run(A.unit):
         notices.counts_push(Notice.objects.get(county_notice_id=body["id"]))

@@ -15,7 +15,7 @@ from tenants.api.serializers import ModelSerializer
 from tenants.models import Jurisdiction, Unit
 from tenants.api.fields import Text
 
-from ..models import Campaign, CampaignLaunch, UnitEvaluationFigures, UnitFigures
+from ..models import Campaign, CampaignLaunch, UnitFigures
 from ..selectors import (
     evaluation_figures,
     campaign_launches,
