@@ -145,6 +145,8 @@ PUBLIC_ROUTES = {
     "platformadmin:*": ("GET", "/admin/", 302),
     "county-console": ("GET", "/county/", 302),
     "county-console-unit": ("GET", "/county/units/unit-a/", 302),
+    "county-console-notices": ("GET", "/county/notices/", 302),
+    "county-console-notice": ("GET", "/county/notices/1/", 302),
 }
 
 

@@ -9,7 +9,7 @@ from accounts import views as account_views
 from jiannuo import views
 from tenants.admin_sites import platform_admin_site
 from jiannuo.api.ping import Ping
-from oversight import console
+from oversight import console, notice_pages
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
@@ -34,6 +34,8 @@ public_urlpatterns = [
     # The county console (read-only pages over the roll-ups; oversight.console).
     path("county/", console.county_console, name="county-console"),
     path("county/units/<str:slug>/", console.county_unit, name="county-console-unit"),
+    path("county/notices/", notice_pages.notices_page, name="county-console-notices"),
+    path("county/notices/<int:pk>/", notice_pages.notice_page, name="county-console-notice"),
 ]
 
 # Unit-scoped URLs are served through per-unit URL configurations (jiannuo.unit_urls);
