@@ -109,6 +109,7 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "unit-dashboard-member": UnitRoute(lambda w: f"dashboard/member/{w.member_ids[1]}/", ("GET",), api=False),
     # The whole unit console, checked on its index, a list and a change form.
     "unitadmin:*": UnitRoute(lambda w: "admin/", ("GET",), api=False),
+    "unit-inbox": UnitRoute(lambda w: "inbox/", ("GET", "POST"), api=False),
 }
 
 PUBLIC_ROUTES = {

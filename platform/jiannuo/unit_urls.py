@@ -13,6 +13,7 @@ from audit.api import urls as audit_urls
 from evaluations import public_form, public_results
 from evaluations.api import urls as evaluation_urls
 from tenants.admin_sites import unit_admin_site
+from notifications import inbox_page
 from notifications.api import urls as notification_urls
 from oversight import console
 from pledges import board
@@ -30,6 +31,8 @@ api_v1 = [
 
 site = [
     path("admin/", unit_admin_site.urls),
+    # The person's messages in this unit, on the web (the same inbox as the API's).
+    path("inbox/", inbox_page.inbox_page, name="unit-inbox"),
     # The address files had before the API served them: redirects there (pledges.api.attachments).
     path("files/<path:name>", attachments.stored_file, name="unit-file"),
     # The public board: no login, published pledges only.
