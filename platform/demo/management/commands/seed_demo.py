@@ -17,6 +17,7 @@ from tenants.models import Jurisdiction
 from oversight.services import unit_figures_refresh
 from tenants.services import jurisdiction_create
 from demo.evaluations import demo_evaluation_seed
+from demo.notices import demo_notices_seed
 from demo.pledges import demo_pledges_seed
 from tenants.models import Unit
 from tenants.organization.models import Member, Organization
@@ -97,6 +98,15 @@ class Command(BaseCommand):
                     with unit_run(unit):
                         outbox_deliver_pending()  # the welcome, review and close-out messages reach the inboxes
                         unit_figures_refresh()
+            # 红星县's notice to its units, delivered and partly read; 红星镇's own notice to a branch.
+            county = counties["hongxing-xian"]
+            reached = demo_notices_seed(
+                county_admin=User.objects.get(username="county-admin"),
+                units=list(Unit.objects.filter(county=county, status=Unit.Status.ACTIVE).order_by("pk")),
+                unit_admin_of={"hongxing": User.objects.get(username="hongxing-admin")},
+            )
+            if reached is not None:
+                self.stdout.write(f"county notice from {county.name}: delivered to {reached} people")
         self.stdout.write(self.style.SUCCESS("demo data ready"))
 
     def _jurisdictions(self):
