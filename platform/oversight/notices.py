@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
 
 from notifications import services as notices
 from notifications.audience import ROLES
@@ -159,15 +160,17 @@ def on_notices_read(sender, notice_ids, **kwargs) -> None:
     """Reads reach the county's counts within COUNTS_DEBOUNCE seconds: one task per notice per burst."""
     county = list(Notice.objects.filter(pk__in=notice_ids, county_notice_id__isnull=False).values_list("pk", flat=True))
     if county:
-        transaction.on_commit(lambda: _counts_push_soon(county), robust=True)
+        unit = connection.tenant  # the callback may run after the request has left the unit's schema
+        transaction.on_commit(lambda: _counts_push_soon(unit, county), robust=True)
 
 
-def _counts_push_soon(notice_ids: list[int]) -> None:
+def _counts_push_soon(unit, notice_ids: list[int]) -> None:
     from .tasks import push_notice_counts
 
-    for notice_id in notice_ids:
-        if cache.add(f"notice-counts-due:{notice_id}", 1, timeout=COUNTS_DEBOUNCE):  # the cache's keys are the unit's own
-            push_notice_counts.apply_async(args=[notice_id], countdown=COUNTS_DEBOUNCE)
+    with tenant_context(unit):  # the task is stamped with (and runs in) this unit's schema
+        for notice_id in notice_ids:
+            if cache.add(f"notice-counts-due:{notice_id}", 1, timeout=COUNTS_DEBOUNCE):  # the cache's keys are the unit's own
+                push_notice_counts.apply_async(args=[notice_id], countdown=COUNTS_DEBOUNCE)
 
 
 # --- Reads ---------------------------------------------------------------------------------------

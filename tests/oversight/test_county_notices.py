@@ -118,3 +118,38 @@ def test_the_sweep_sends_again_what_is_still_pending(world, db):
     assert notices.notices_sweep() == 0  # sent a moment ago: not again yet
     delivered.refresh_from_db()
     assert delivered.sent_at is None
+
+
+def test_reads_reach_the_countys_counts_through_one_debounced_task_per_notice(world, db, django_capture_on_commit_callbacks):
+    """Marking a county notice read queues one counts task for the notice (on the aggregation queue,
+    a couple of seconds later), however many people read it in that window."""
+    import json
+
+    import redis
+    from django.conf import settings
+
+    from oversight.tasks import push_notice_counts
+
+    county = api_client_for(world.county_admin_k1)
+    sent = county.post(URL, {"title": "阅读计数", "units": ["unit-a"]}, format="json").json()
+    _carry(world, "A", sent["id"])
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("aggregation")
+    A = world["A"]
+    for person in (A.member, A.secretary, A.other_member):
+        reader = api_client_for(person)
+        [message] = [n for n in reader.get("/api/v1/u/unit-a/notifications/").json()["results"] if n["title"] == "阅读计数"]
+        with django_capture_on_commit_callbacks(execute=True):
+            assert reader.post(f"/api/v1/u/unit-a/notifications/{message['id']}/read/").status_code == 200
+    queued = [json.loads(raw) for raw in client.lrange("aggregation", 0, -1)]
+    counts_tasks = [m for m in queued if m["headers"]["task"] == push_notice_counts.name]
+    assert len(counts_tasks) == 1 and counts_tasks[0]["headers"]["_schema_name"] == world["A"].unit.schema_name
+    with unit_run(A.unit):  # the task itself
+        push_notice_counts.run(Notice.objects.get(county_notice_id=sent["id"]).pk)
+    connection.set_schema_to_public()
+    assert county.get(f"{URL}{sent['id']}/").json()["read"] == 3
+    client.delete("aggregation")
+    with unit_run(A.unit):
+        from django.core.cache import cache
+
+        cache.delete(f"notice-counts-due:{Notice.objects.get(county_notice_id=sent['id']).pk}")
