@@ -96,9 +96,11 @@ def notify(*, recipient_ids: Iterable[int], title: str, body: str = "", dedupe_k
            routine: bool = False, urgent: bool = False) -> OutboxMessage:
     """An event notice from another part of the platform (a pledge to review, an item overdue, results
     published...): recorded in the caller's transaction and fanned out by the same pipeline as every
-    notice. `routine` ones (reminders) may wait for a person's daily digest. Returns the fan-out message."""
+    notice. `routine` ones (reminders) go out on settings.JIANNUO_REMINDER_CHANNELS too, and wait for
+    the daily digest of those who want one. Returns the fan-out message."""
     notice = _notice_record(
         dedupe_key=dedupe_key, kind=Notice.Kind.EVENT, topic=topic, title=title[:MAX_TITLE], body=body, routine=routine, urgent=urgent,
+        channels=list(settings.JIANNUO_REMINDER_CHANNELS) if routine else [],
         audience={"kind": "people", "user_ids": sorted({int(pk) for pk in recipient_ids if pk})},
     )
     return OutboxMessage.objects.get(dedupe_key=_fan_out_key(notice))

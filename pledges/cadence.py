@@ -106,7 +106,7 @@ def overdue_detect(*, today: date, chunk: int = 200) -> int:
                 if item.pledge.member and item.pledge.member.user_id:
                     recipients.append(item.pledge.member.user_id)
                 notify(recipient_ids=recipients, title=_("Overdue: %(item)s") % {"item": item.content[:60]},
-                       body=_("Due on %(date)s and not closed out.") % {"date": item.due.isoformat()}, dedupe_key=f"overdue:{item.pk}:{item.due}")
+                       body=_("Due on %(date)s and not closed out.") % {"date": item.due.isoformat()}, dedupe_key=f"overdue:{item.pk}:{item.due}", topic="pledge.overdue")
             PledgeEvent.objects.bulk_create([PledgeEvent(pledge=item.pledge, item=item, action=PledgeEvent.Action.OVERDUE) for item in items])
             board_changed()
             changed += len(items)
@@ -133,7 +133,7 @@ def deadline_warnings_send(*, round: Round, today: date) -> int:
             continue
         with transaction.atomic():
             notify(recipient_ids=[user_id], title=_("Due on %(date)s: %(item)s") % {"date": due_on.isoformat(), "item": content[:60]},
-                   body=_("Record your progress and report it done when it is."), dedupe_key=key)
+                   body=_("Record your progress and report it done when it is."), dedupe_key=key, topic="pledge.due", routine=True)
         sent += 1
     return sent
 
@@ -151,7 +151,8 @@ def monthly_reminders_send(*, round: Round, today: date) -> int:
         return 0
     with transaction.atomic():
         notify(recipient_ids=recipients, title=_("Record your pledge progress for %(month)s") % {"month": f"{today:%Y-%m}"},
-               body=_("You have no progress record this month. Add one from the app: what you did, with a photo if you have one."), dedupe_key=key)
+               body=_("You have no progress record this month. Add one from the app: what you did, with a photo if you have one."), dedupe_key=key,
+               topic="pledge.record_reminder", routine=True)
     return len(recipients)
 
 
@@ -246,7 +247,8 @@ def phase_reminders_send(*, round: Round, today: date) -> int:
             if recipients:
                 with transaction.atomic():
                     notify(recipient_ids=recipients, title=_("Propose your pledge by %(date)s") % {"date": round.review_on.isoformat()},
-                           body=_("Round %(round)s: draft your pledge in the app and submit it to your branch.") % {"round": round}, dedupe_key=key)
+                           body=_("Round %(round)s: draft your pledge in the app and submit it to your branch.") % {"round": round}, dedupe_key=key,
+                           topic="pledge.propose_reminder", routine=True)
                 sent += len(recipients)
     if phase == Phase.REVIEW and (round.publish_on - today).days <= days:
         waiting = (
@@ -260,7 +262,8 @@ def phase_reminders_send(*, round: Round, today: date) -> int:
                 continue
             with transaction.atomic():
                 notify(recipient_ids=[user_id], title=_("%(n)d pledges wait for your review") % {"n": row["n"]},
-                       body=_("Review them before %(date)s, when publishing begins.") % {"date": round.publish_on.isoformat()}, dedupe_key=key)
+                       body=_("Review them before %(date)s, when publishing begins.") % {"date": round.publish_on.isoformat()}, dedupe_key=key,
+                       topic="pledge.review_reminder", routine=True)
             sent += 1
     return sent
 

@@ -241,3 +241,18 @@ def test_quiet_hours_must_have_both_ends(world, db):
     A = world["A"]
     with unit_run(A.unit), pytest.raises(Exception):
         services.preference_update(user_id=A.member.pk, changes={"quiet_from": time(22, 0)})
+
+
+def test_routine_reminders_from_the_cadence_go_by_sms_or_wait_for_the_digest(world, db):
+    """The monthly record reminder is routine: by SMS to those who allow it, in the digest of those who
+    asked for one, never on a channel someone turned off; an overdue notice stays in the inbox."""
+    A = world["A"]
+    with unit_run(A.unit):
+        Preference.objects.create(user_id=A.member.pk, digest=True)
+        Preference.objects.create(user_id=A.other_member.pk, sms=False)
+        services.notify(recipient_ids=[A.secretary.pk, A.member.pk, A.other_member.pk], title="请记录本月践诺情况", topic="pledge.record_reminder", routine=True)
+        services.notify(recipient_ids=[A.member.pk], title="已逾期：走访", topic="pledge.overdue")
+        outbox_deliver_pending()
+        rows = {d.recipient_id: d.status for d in Delivery.objects.filter(notice__title="请记录本月践诺情况")}
+        assert rows == {A.secretary.pk: "pending", A.member.pk: "digest"}
+        assert not Delivery.objects.filter(notice__title="已逾期：走访").exists()

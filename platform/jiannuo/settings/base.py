@@ -188,6 +188,9 @@ JIANNUO_NOTICE_PROVIDERS = {
     channel: os.environ.get(f"JIANNUO_NOTICE_{channel.upper()}", "notifications.channels.LogProvider")
     for channel in ("email", "sms", "wecom", "dingtalk")
 }
+# Routine reminders (record your progress, propose by, due soon, pledges to review) also go out on these
+# channels (comma-separated; empty: the inbox only), or in the daily digest of those who want one.
+JIANNUO_REMINDER_CHANNELS = [c for c in os.environ.get("JIANNUO_REMINDER_CHANNELS", "sms").split(",") if c]
 JIANNUO_DIGEST_HOUR = int(os.environ.get("JIANNUO_DIGEST_HOUR", "18"))  # routine reminders' daily digest, local time
 
 # --- Language and time: Chinese first ----------------------------------------------------
