@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from notifications.models import Notice
+from notifications.services import outbox_deliver_pending
 from tenants.tasks import TRANSIENT_ERRORS, PlatformTask, UnitTask
 
 from . import notices
@@ -20,8 +21,11 @@ def launch_campaign(campaign_id: int) -> str:
 
 @shared_task(base=UnitTask, name="oversight.carry_notice", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=8)
 def carry_notice(county_notice_id: int) -> int:
-    """This unit's part of a county notice: record it here (once), to be fanned out by the unit's outbox."""
-    return notices.county_notice_carry(county_notice_id=county_notice_id).pk
+    """This unit's part of a county notice: record it here (once) and fan it out through the unit's
+    outbox at once, in this task (the outbox's own nudge then finds nothing left to do)."""
+    notice = notices.county_notice_carry(county_notice_id=county_notice_id)
+    outbox_deliver_pending()
+    return notice.pk
 
 
 @shared_task(base=UnitTask, name="oversight.remind_notice", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=8)
