@@ -164,3 +164,49 @@ def test_a_notice_committed_while_the_broker_is_down_goes_out_once_it_is_back(wo
             connection.set_schema_to_public()
             if county_notice is not None:
                 CountyNotice.objects.filter(pk=county_notice.pk).delete()
+
+
+@pytest.mark.worker
+def test_a_county_notice_end_to_end_with_a_real_worker_and_reads_back_within_seconds(world, django_db_blocker):
+    """Sent by the county, carried and fanned out by real unit tasks, each unit's counts pushed up; a
+    member's read reaches the county's counts a few seconds later (the debounced task)."""
+    from rest_framework.test import APIClient
+
+    from accounts.tokens import tokens_issue
+
+    title = f"真实队列通知 {uuid.uuid4().hex[:6]}"
+    worker = start_worker("county,notifications,aggregation")
+    county_notice = None
+    try:
+        with django_db_blocker.unblock():
+            connection.set_schema_to_public()
+            with transaction.atomic():
+                county_notice = county_notice_send(user=world.county_admin_k1, title=title)
+
+            def delivered():
+                connection.set_schema_to_public()
+                return set(county_notice.units.values_list("status", flat=True)) == {"delivered"}
+
+            assert wait_for(delivered, 90), list(county_notice.units.values_list("unit__slug", "status"))
+            assert sorted(county_notice.units.values_list("delivered", flat=True)) == [3, 3]
+            with unit_run(world["C"].unit):
+                assert not Notice.objects.filter(title=title).exists()  # another county's unit
+            A = world["A"]
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=A.member).access_token}")
+            [message] = [n for n in client.get("/api/v1/u/unit-a/notifications/").json()["results"] if n["title"] == title]
+            client.post(f"/api/v1/u/unit-a/notifications/{message['id']}/read/")
+            connection.set_schema_to_public()
+
+            def read_counted():
+                connection.set_schema_to_public()
+                return county_notice.units.get(unit=A.unit).read == 1
+
+            assert wait_for(read_counted, 30), "the read did not reach the county's counts"
+    finally:
+        _stop(worker)
+        with django_db_blocker.unblock():
+            _cleanup(world, None, [title])
+            connection.set_schema_to_public()
+            if county_notice is not None:
+                CountyNotice.objects.filter(pk=county_notice.pk).delete()
