@@ -103,7 +103,7 @@ def notify(*, recipient_ids: Iterable[int], title: str, body: str = "", dedupe_k
         channels=list(settings.JIANNUO_REMINDER_CHANNELS) if routine else [],
         audience={"kind": "people", "user_ids": sorted({int(pk) for pk in recipient_ids if pk})},
     )
-    return OutboxMessage.objects.get(dedupe_key=_fan_out_key(notice))
+    return getattr(notice, "fan_out_message", None) or OutboxMessage.objects.get(dedupe_key=_fan_out_key(notice))
 
 
 def _fan_out_key(notice: Notice) -> str:
@@ -125,7 +125,7 @@ def _notice_record(*, dedupe_key: str | None = None, **fields) -> Notice:
         except IntegrityError:
             # A concurrent caller recorded the same notice first.
             return Notice.objects.get(**({"dedupe_key": dedupe_key} if dedupe_key else {"county_notice_id": fields.get("county_notice_id")}))
-        outbox_enqueue(topic=TOPIC_FAN_OUT, payload={"notice_id": notice.pk, "title": notice.title}, dedupe_key=_fan_out_key(notice))
+        notice.fan_out_message = outbox_enqueue(topic=TOPIC_FAN_OUT, payload={"notice_id": notice.pk, "title": notice.title}, dedupe_key=_fan_out_key(notice))
     return notice
 
 
