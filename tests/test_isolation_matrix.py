@@ -116,6 +116,8 @@ PUBLIC_ROUTES = {
     # name: (method, path, anonymous status)
     "home": ("GET", "/", 200),
     "healthz": ("GET", "/healthz", 200),
+    "healthz-live": ("GET", "/healthz/live", 200),
+    "healthz-ready": ("GET", "/healthz/ready", 200),
     "login": ("GET", "/accounts/login/", 200),
     "logout": ("POST", "/accounts/logout/", 302),
     "set_language": ("POST", "/i18n/setlang/", 302),

@@ -22,6 +22,32 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+def healthz_live(request):
+    """Liveness: the process answers. Touches neither the database nor the broker, so an outage of
+    either does not get healthy web processes restarted."""
+    return JsonResponse({"status": "ok"})
+
+
+def healthz_ready(request):
+    """Readiness: the database answers a query and the broker a connection; 503 naming what failed,
+    so a load balancer stops sending requests here until both are back."""
+    checks = {"database": "ok", "broker": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select 1")
+    except Exception:  # noqa: BLE001 — any failure means not ready
+        checks["database"] = "unavailable"
+    try:
+        from jiannuo.celery import app
+
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+    except Exception:  # noqa: BLE001
+        checks["broker"] = "unavailable"
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
 # Django's error pages for paths no view answers (and for what a view could not): the API's
 # clients get the one error envelope, in their language; pages keep Django's own.
 def _error(status: int, code: str, message, page):

@@ -18,7 +18,7 @@ from oversight.notices import county_notice_send, notices_sweep
 from tenants.organization.caller import caller_for
 from tenants.services import unit_run
 from tests.support.tasks import attempts_key
-from tests.support.workers import start_worker, wait_for
+from tests.support.workers import broker_unreachable as _broker_unreachable, start_worker, wait_for
 
 
 def _stop(*workers):
@@ -105,24 +105,6 @@ def test_a_countdown_beyond_the_visibility_timeout_runs_twice_and_delivers_once_
         with django_db_blocker.unblock():
             _cleanup(world, key, [title])
         client.delete(attempts_key(key), queue)
-
-
-def _broker_unreachable(app):
-    """Point the app at a port nothing listens on (a real connection refused, not a mock)."""
-    original = app.conf.broker_url
-    # Pools are left open (kombu keeps producer pools per connection): new ones are made for the dead address.
-    app._pool = None
-    app.amqp._producer_pool = None
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.conf.broker_connection_retry = False
-    app.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
-
-    def restore():
-        app._pool = None
-        app.amqp._producer_pool = None
-        app.conf.broker_url = original
-
-    return restore
 
 
 @pytest.mark.worker

@@ -42,3 +42,23 @@ def wait_for(predicate, timeout: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def broker_unreachable(app):
+    """Point the Celery app at a port nothing listens on (a real connection refused, not a mock);
+    returns the function that puts it back."""
+    saved = {name: app.conf[name] for name in ("broker_url", "broker_connection_retry", "task_publish_retry_policy")}
+    # Pools are left open (kombu keeps producer pools per connection): new ones are made for the dead address.
+    app._pool = None
+    app.amqp._producer_pool = None
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_connection_retry = False
+    app.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+
+    def restore():
+        app._pool = None
+        app.amqp._producer_pool = None
+        for name, value in saved.items():
+            app.conf[name] = value
+
+    return restore

@@ -1,0 +1,29 @@
+"""Health endpoints for load balancers and Kubernetes probes: liveness touches nothing, readiness
+checks the database and the broker and says which one failed."""
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+
+def test_liveness_answers_without_touching_the_database(db):
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().get("/healthz/live")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert len(queries) == 0
+
+
+def test_readiness_checks_the_database_and_the_broker(db):
+    response = Client().get("/healthz/ready")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+def test_readiness_names_an_unreachable_broker(db):
+    from jiannuo.celery import app
+    from tests.support.workers import broker_unreachable
+
+    restore = broker_unreachable(app)
+    try:
+        response = Client().get("/healthz/ready")
+    finally:
+        restore()
+    assert response.status_code == 503 and response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "unavailable"}}
