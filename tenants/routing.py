@@ -24,6 +24,7 @@ from rest_framework import exceptions
 from rest_framework.exceptions import AuthenticationFailed
 
 from tenants.api.errors import error_message, error_response
+from tenants import log_context
 from tenants.markers import is_public_view
 from tenants.models import Unit
 
@@ -143,6 +144,9 @@ class UnitRoutingMiddleware:
         view_kwargs.pop("unit", None)  # the unit travels as request.unit
         user, route = request._route
         request.unit_access = access_decide(user, route.roles, route.oversees)
+        log_context.unit_schema.set(request.unit.schema_name)
+        if request.unit_access is not None:
+            log_context.user_id.set(request.unit_access.user_id)
         if request.unit_access is None and not is_public_view(view_func):
             if not user.is_authenticated:
                 if request.is_api:

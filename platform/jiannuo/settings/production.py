@@ -22,3 +22,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Logs as one JSON object per line (request id, unit, user), unless JIANNUO_LOG_FORMAT says plain.
+LOGGING["handlers"]["console"]["formatter"] = os.environ.get("JIANNUO_LOG_FORMAT", "json")  # noqa: F405
