@@ -1,8 +1,8 @@
 """Periodic work per unit, spread over each period instead of every unit at once.
 
-Beat fires one fan-out per entry; the fan-out sends the unit task to each ACTIVE
-unit with a countdown derived from the unit's schema name, so a unit's slot is
-stable from period to period and the units are spread evenly across it.
+Each unit has a stable slot in each task's period, derived from its schema name, so the units
+are spread evenly across the period. Beat fires every minute; the fan-out sends the unit task to
+the ACTIVE units whose slot falls in that minute, with a countdown of less than a minute.
 """
 from __future__ import annotations
 
@@ -48,10 +48,11 @@ def beat_schedule() -> dict:
     return platform | {
         f"fan-out {s.task}": {
             "task": "tenants.fan_out",
-            "schedule": float(s.period),
+            # Every minute, for the units whose slot falls in that minute (tenants.tasks.fan_out).
+            "schedule": 60.0,
             "args": (s.task, s.period),
-            # A backlog must not run the same fan-out many times.
-            "options": {"expires": s.period * 1.5},
+            # A fan-out that waited past its minute is dropped: the next minute's has its own units.
+            "options": {"expires": 55},
         }
         for s in UNIT_SCHEDULES
     }

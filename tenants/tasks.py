@@ -5,6 +5,7 @@ switches to it before the task runs. `UnitTask` adds what it does not: a unit ta
 sent from the public schema fails loudly instead of silently running there, and a
 unit that is being provisioned or migrated gets no task (it is retried later).
 """
+import time
 from enum import StrEnum
 
 from celery import current_app, shared_task
@@ -64,13 +65,22 @@ class PlatformTask(TenantTask):
 
 
 @shared_task(base=PlatformTask, name="tenants.fan_out")
-def fan_out(task_name: str, period: int) -> int:
-    """Send `task_name` to every active unit, each at its own slot within the period."""
+def fan_out(task_name: str, period: int, minute: int | None = None) -> int:
+    """Beat fires this every minute for each periodic unit task: it sends `task_name` to the active
+    units whose slot (stable, spread over the period) falls in this minute, each with a countdown
+    under a minute — never near the broker's visibility timeout, past which Redis hands a waiting
+    task over again. `minute`: minutes since the epoch (now, unless given)."""
+    if minute is None:
+        minute = int(time.time() // 60)
+    slots = max(1, period // 60)
     sent = 0
-    for unit in Unit.objects.filter(status=Unit.Status.ACTIVE).order_by("pk"):
+    for unit in Unit.objects.filter(status=Unit.Status.ACTIVE).only("pk", "schema_name").order_by("pk"):
         offset = slot_offset(unit.schema_name, task_name, period)
+        if (offset // 60) % slots != minute % slots:
+            continue
+        countdown = offset % 60
         with tenant_context(unit):  # stamps the unit's schema on the message
-            current_app.send_task(task_name, countdown=offset, expires=offset + period * 1.5)
+            current_app.send_task(task_name, countdown=countdown, expires=countdown + period)
         sent += 1
     return sent
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 import redis
@@ -52,22 +53,33 @@ def test_message_carries_the_sending_schema(world, db):
     assert message["headers"]["_schema_name"] == world["C"].unit.schema_name
 
 
-def test_fan_out_reaches_each_active_unit_at_its_own_slot(world, db):
+def test_fan_out_reaches_each_active_unit_once_a_period_in_its_own_minute(world, db):
+    """Beat fires the fan-out every minute; over the period's minutes each active unit is sent the task
+    exactly once, in the minute its slot falls in, with a countdown under a minute (never near the
+    broker's visibility timeout)."""
+    from django.utils import timezone
+
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     Unit.objects.filter(pk=world["C"].unit.pk).update(status=Unit.Status.MIGRATING)
     queue = "aggregation"  # the figures' named queue (settings.CELERY_TASK_ROUTES), in the test Redis database
     client.delete(queue)
-    assert fan_out.apply(args=("oversight.refresh_unit_figures", 1800), throw=True).result == 2
-    messages = [json.loads(m) for m in client.lrange(queue, 0, -1)]
-    messages = [m for m in messages if m["headers"]["task"] == "oversight.refresh_unit_figures"]
-    client.delete(queue)
-    schemas = sorted(m["headers"]["_schema_name"] for m in messages)
-    assert schemas == [world["A"].unit.schema_name, world["B"].unit.schema_name]  # the migrating unit gets nothing
-    etas = {m["headers"]["_schema_name"]: m["headers"]["eta"] for m in messages}
-    assert len(set(etas.values())) == 2
-    offsets = [slot_offset(s, "oversight.refresh_unit_figures", 1800) for s in schemas]
-    assert all(0 <= o < 1800 for o in offsets) and offsets[0] != offsets[1]
-    assert all(m["headers"]["expires"] for m in messages)
+    task, period, start = "oversight.refresh_unit_figures", 1800, 29_000_000  # a minute since the epoch
+    sent_in = {}
+    for minute in range(start, start + period // 60):
+        before = timezone.now()
+        sent = fan_out.apply(args=(task, period, minute), throw=True).result
+        messages = [json.loads(m) for m in client.lrange(queue, 0, -1)]
+        client.delete(queue)
+        messages = [m for m in messages if m["headers"]["task"] == task]
+        assert len(messages) == sent
+        for m in messages:
+            sent_in.setdefault(m["headers"]["_schema_name"], []).append(minute)
+            eta = datetime.fromisoformat(m["headers"]["eta"])
+            assert timedelta(0) <= eta - before < timedelta(seconds=61) and m["headers"]["expires"]
+    assert sorted(sent_in) == [world["A"].unit.schema_name, world["B"].unit.schema_name]  # the migrating unit gets nothing
+    for schema, minutes in sent_in.items():
+        [minute] = minutes  # once a period
+        assert minute % 30 == slot_offset(schema, task, period) // 60  # in its own minute of the period
 
 
 @pytest.mark.worker
