@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from django_tenants.utils import get_public_schema_name
+from tenants.models import OutboxPending
 from tenants.organization.caller import Caller
 
 from .audience import audience_check, audience_scope, recipient_ids
@@ -65,9 +67,34 @@ def outbox_enqueue(*, topic: str, payload: dict, dedupe_key: str | None = None) 
         except IntegrityError:
             # A concurrent caller enqueued the same key first.
             return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+        _pending_flag_set()
 
     _nudge_delivery()
     return message
+
+
+def _pending_flag_set() -> None:
+    """Mark this unit as having outbox messages waiting (public schema), in the message's own
+    transaction: the periodic sweep visits only marked units."""
+    unit = getattr(connection, "tenant", None)
+    if unit is None or connection.schema_name == get_public_schema_name():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {OutboxPending._meta.db_table} (unit_id, since) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                       [unit.pk, timezone.now()])
+
+
+def _pending_flag_clear() -> None:
+    """Unmark this unit once nothing waits; marked again at once if a message arrived meanwhile."""
+    unit = getattr(connection, "tenant", None)
+    if unit is None or connection.schema_name == get_public_schema_name():
+        return
+    with transaction.atomic():
+        if OutboxMessage.objects.filter(delivered_at__isnull=True).exists():
+            return  # a failed message waits for the sweep's retry
+        OutboxPending.objects.filter(unit_id=unit.pk).delete()
+    if OutboxMessage.objects.filter(delivered_at__isnull=True).exists():  # recorded while we looked
+        _pending_flag_set()
 
 
 def _nudge_delivery() -> None:
@@ -247,7 +274,7 @@ def outbox_deliver_pending(*, batch_size: int = 100) -> int:
                 .order_by("created_at")[:batch_size]
             )
             if not batch:
-                return delivered
+                break
             for message in batch:
                 try:
                     with transaction.atomic():
@@ -263,7 +290,9 @@ def outbox_deliver_pending(*, batch_size: int = 100) -> int:
                     message.last_error = repr(exc)[:2000]
                     message.save(update_fields=["attempts", "last_error"])
         if len(batch) < batch_size:
-            return delivered
+            break
+    _pending_flag_clear()
+    return delivered
 
 
 # --- Announcements and reminders -----------------------------------------------------------------

@@ -90,3 +90,12 @@ class Domain(DomainMixin):
     class Meta:
         verbose_name = _("domain")
         verbose_name_plural = _("domains")
+
+
+class OutboxPending(models.Model):
+    """A unit with outbox messages waiting (notifications' outbox, in the unit's schema): the periodic
+    outbox sweep visits only these units, not every unit of the platform. Set in the transaction that
+    records a message; cleared by the unit's delivery once nothing is left."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    since = models.DateTimeField(auto_now_add=True)

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 class UnitSchedule:
     task: str
     period: int  # seconds
+    outbox_pending_only: bool = False  # only units with outbox messages waiting (tenants.models.OutboxPending)
 
 
 UNIT_SCHEDULES = [
     # The sweep that delivers any outbox message whose post-commit nudge was lost.
-    UnitSchedule("notifications.deliver_outbox", 5 * 60),
+    UnitSchedule("notifications.deliver_outbox", 5 * 60, outbox_pending_only=True),
     # E-mails, SMS and robot messages whose quiet hours, digest hour or retry has come.
     UnitSchedule("notifications.send_deliveries", 2 * 60),
     UnitSchedule("oversight.refresh_unit_figures", 30 * 60),
@@ -50,7 +51,7 @@ def beat_schedule() -> dict:
             "task": "tenants.fan_out",
             # Every minute, for the units whose slot falls in that minute (tenants.tasks.fan_out).
             "schedule": 60.0,
-            "args": (s.task, s.period),
+            "args": (s.task, s.period, None, s.outbox_pending_only),
             # A fan-out that waited past its minute is dropped: the next minute's has its own units.
             "options": {"expires": 55},
         }

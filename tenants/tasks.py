@@ -13,7 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django_tenants.utils import tenant_context
 from tenant_schemas_celery.task import TenantTask
 
-from .models import Unit
+from .models import OutboxPending, Unit
 from .scheduling import slot_offset
 
 
@@ -65,16 +65,20 @@ class PlatformTask(TenantTask):
 
 
 @shared_task(base=PlatformTask, name="tenants.fan_out")
-def fan_out(task_name: str, period: int, minute: int | None = None) -> int:
+def fan_out(task_name: str, period: int, minute: int | None = None, outbox_pending_only: bool = False) -> int:
     """Beat fires this every minute for each periodic unit task: it sends `task_name` to the active
     units whose slot (stable, spread over the period) falls in this minute, each with a countdown
     under a minute — never near the broker's visibility timeout, past which Redis hands a waiting
-    task over again. `minute`: minutes since the epoch (now, unless given)."""
+    task over again. `minute`: minutes since the epoch (now, unless given). `outbox_pending_only`: only
+    the units marked as having outbox messages waiting (OutboxPending), for the outbox sweep."""
     if minute is None:
         minute = int(time.time() // 60)
     slots = max(1, period // 60)
     sent = 0
-    for unit in Unit.objects.filter(status=Unit.Status.ACTIVE).only("pk", "schema_name").order_by("pk"):
+    units = Unit.objects.filter(status=Unit.Status.ACTIVE)
+    if outbox_pending_only:
+        units = units.filter(pk__in=OutboxPending.objects.values("unit_id"))
+    for unit in units.only("pk", "schema_name").order_by("pk"):
         offset = slot_offset(unit.schema_name, task_name, period)
         if (offset // 60) % slots != minute % slots:
             continue

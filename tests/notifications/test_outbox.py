@@ -115,3 +115,32 @@ def test_the_inbox_lists_newest_first_as_its_serializer_gives_it_with_the_read_f
     assert first["count"] == second["count"] == 5 and first["next"] and second["next"] is None
     assert [n["title"] for n in first["results"] + second["results"]] == ["消息 4", "消息 3", "消息 0"]
     assert client.get(unit_url(A, "notifications/?page_size=2&page=4")).status_code == 404
+
+
+def test_only_units_with_messages_waiting_are_swept(world, db):
+    """Recording a message marks its unit (public schema); delivering everything unmarks it; the
+    periodic sweep is sent only to marked units."""
+    import json
+
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    from tenants.models import OutboxPending
+    from tenants.tasks import fan_out
+
+    connection.set_schema_to_public()
+    OutboxPending.objects.all().delete()
+    with unit_run(world["A"].unit):
+        notify(recipient_ids=[world["A"].member.pk], title="marks the unit")
+    assert list(OutboxPending.objects.values_list("unit_id", flat=True)) == [world["A"].unit.pk]
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("notifications")
+    sent = sum(fan_out.apply(args=("notifications.deliver_outbox", 300, minute, True), throw=True).result for minute in range(5))
+    messages = [json.loads(m) for m in client.lrange("notifications", 0, -1)]
+    client.delete("notifications")
+    assert sent == 1 and [m["headers"]["_schema_name"] for m in messages if m["headers"]["task"] == "notifications.deliver_outbox"] == [world["A"].unit.schema_name]
+    with unit_run(world["A"].unit):
+        assert outbox_deliver_pending() == 1
+    assert not OutboxPending.objects.exists()
+    assert sum(fan_out.apply(args=("notifications.deliver_outbox", 300, minute, True), throw=True).result for minute in range(5)) == 0
