@@ -109,3 +109,31 @@ def test_the_rules_form_is_ticked_typed_saved_and_refuses_in_chinese(live_site, 
         with django_db_blocker.unblock(), unit_run(world["A"].unit):
             rules_update(changes=kept)
             connection.set_schema_to_public()
+
+
+def test_a_unit_admin_sends_a_notice_to_a_branch_and_sees_who_has_it(live_site, unit_admin_page, world, django_db_blocker):
+    """通知 › 增加: a notice to one branch, sent from the console; its page then shows the branch's
+    delivery once the unit's outbox has delivered it."""
+    from notifications.models import Notice, OutboxMessage
+    from notifications.services import outbox_deliver_pending
+    from tenants.services import unit_run
+
+    page = unit_admin_page
+    title = "控制台浏览器通知"
+    try:
+        page.goto(f"{live_site}/u/unit-a/admin/notifications/notice/add/")
+        page.get_by_label("标题").fill(title)
+        page.get_by_label("组织").select_option(label="A Branch 2")
+        with page.expect_navigation():
+            page.get_by_role("button", name="保存", exact=True).click()
+        assert "/admin/notifications/notice/" in page.url and "errornote" not in page.content()
+        with django_db_blocker.unblock(), unit_run(world["A"].unit):
+            notice = Notice.objects.get(title=title)
+            outbox_deliver_pending()
+        page.goto(f"{live_site}/u/unit-a/admin/notifications/notice/{notice.pk}/change/")
+        text = page.locator("#content-main").inner_text()
+        assert "A Branch 2" in text and "1 人已送达，0 人已读，1 人未读。" in text
+    finally:
+        with django_db_blocker.unblock(), unit_run(world["A"].unit):
+            Notice.objects.filter(title=title).delete()
+            OutboxMessage.objects.filter(payload__title=title).delete()
