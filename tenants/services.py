@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, tenant_context
 
 from .models import Jurisdiction, Unit
@@ -33,6 +34,9 @@ def template_schema_ensure(*, verbosity: int = 0) -> None:
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
     call_command("migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=verbosity)
     connection.set_schema_to_public()
+    # django-tenants' clone function, installed here by the owning role: the application role
+    # only calls it through jiannuo_unit_schema_create (tenants migration 0004).
+    CloneSchema()._create_clone_schema_function()
 
 
 # What other floors do when a unit opens (the county layer computes its figures), registered by
@@ -53,8 +57,9 @@ def unit_create(*, name: str, slug: str, kind: str, county: Jurisdiction, method
         _schema_create(unit, method=method)
     except Exception:
         logger.exception("Provisioning unit %s failed; rolling back", slug)
+        connection.set_schema_to_public()
         with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{unit.schema_name}" CASCADE')
+            cursor.execute("SELECT public.jiannuo_unit_schema_drop(%s)", [unit.schema_name])
         Unit.objects.filter(pk=unit.pk).delete()
         raise
     Unit.objects.filter(pk=unit.pk).update(status=Unit.Status.ACTIVE)
@@ -72,7 +77,11 @@ def _schema_create(unit: Unit, *, method: str) -> None:
     if method == "clone":
         if not schema_exists(settings.TENANT_BASE_SCHEMA):
             template_schema_ensure()
-        unit.create_schema(check_if_exists=False, verbosity=0)
+        # The template's migration records are cloned with its tables, so there is nothing to
+        # fake-apply afterwards (which django-tenants' create_schema would do).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT public.jiannuo_unit_schema_create(%s)", [unit.schema_name])
+        _schema_distribute(unit)
     elif method == "migrate":
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{unit.schema_name}"')
@@ -80,6 +89,20 @@ def _schema_create(unit: Unit, *, method: str) -> None:
     else:
         raise ValueError(method)
     connection.set_schema_to_public()
+
+
+class ProvisioningError(RuntimeError):
+    pass
+
+
+def _schema_distribute(unit: Unit) -> None:
+    """Citus: distribute the unit's schema whole and check every table landed in Citus'
+    metadata. Plain PostgreSQL: the function answers NULL and nothing happens."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT public.jiannuo_unit_schema_distribute(%s)", [unit.schema_name])
+        unplaced = cursor.fetchone()[0]
+    if unplaced:
+        raise ProvisioningError(f"Citus left tables of {unit.schema_name} undistributed: {', '.join(unplaced)}")
 
 
 def units_migrate(*, verbosity: int = 0) -> list[str]:

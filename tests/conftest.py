@@ -180,6 +180,34 @@ def world(django_db_setup, django_db_blocker) -> World:
         return World(units, county_admin_k1, county_admin_k2, city_admin, operator, outsider, {"K1": k1, "K2": k2, "city": city})
 
 
+@pytest.fixture(autouse=True)
+def _as_the_application_role(request):
+    """Tests run with the privileges the application has in production (DATABASE_APP_ROLE: no
+    superuser, no DDL, audit entries append-only), so code that needs more fails here first.
+    The test database and the world are built by the owning role beforehand; tests of
+    migrations and other DDL say so with `as_owner`."""
+    from django.conf import settings
+
+    names = set(request.fixturenames)
+    database = "transactional_db" if "transactional_db" in names else "db" if "db" in names else None
+    if database is None or request.node.get_closest_marker("as_owner"):
+        yield
+        return
+    request.getfixturevalue(database)
+    if "world" in names:
+        request.getfixturevalue("world")
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f'SET ROLE "{settings.DATABASE_APP_ROLE}"')
+    yield
+    if connection.connection is not None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
+        except Exception:  # an aborted transaction: its rollback undoes the SET ROLE anyway
+            pass
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _responses_match_the_api_schema():
     """Every API response a test receives is checked against the OpenAPI schema

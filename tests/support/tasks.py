@@ -67,3 +67,14 @@ def counted_deliver_outbox(key: str) -> int:
 
     redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(attempts_key(key))
     return outbox_deliver_pending() + deliveries_send_due()
+
+
+@shared_task(base=UnitTask, name="tests.database_role")
+def database_role(key: str) -> None:
+    """Writes the database role and schema the worker runs the task as, for the test to read."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, current_schema()")
+        role, schema = cursor.fetchone()
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).set(attempts_key(key), f"{role} {schema}", ex=300)

@@ -12,8 +12,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def database_url() -> str:
+    """The test database, as the application role when it may log in (`make test` makes it so):
+    workers run with the privileges they have in production."""
+    from urllib.parse import urlsplit
+
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    if os.environ.get("DATABASE_APP_URL"):
+        auth = urlsplit(os.environ["DATABASE_APP_URL"]).netloc.rsplit("@", 1)[0]
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 

@@ -97,6 +97,11 @@ if os.environ.get("DB_PREPARE_THRESHOLD", "5"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=int(os.environ.get("DB_PREPARE_THRESHOLD", "5")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The role web, workers and beat connect as (DATABASE_URL in production): no superuser, no DDL,
+# no UPDATE or DELETE on audit entries. Migrations run as the role that owns the schemas
+# (audit migration 0003 grants this one what it needs); units are created through the owner's
+# SECURITY DEFINER function (tenants migration 0004). See README, "Scaling out".
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "jiannuo_app")
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
