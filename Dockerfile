@@ -24,7 +24,9 @@ RUN pip install --no-deps -e . \
     && python -m compileall -q platform tenants notifications pledges evaluations
 
 FROM python:3.11-slim-bookworm
+# HOME: the one writable place besides the uploads (gunicorn keeps its control socket there).
 ENV PATH=/opt/venv/bin:$PATH \
+    HOME=/tmp \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=jiannuo.settings.production \
