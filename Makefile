@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # Picks DATABASE_URL / REDIS_URL: given ones, local defaults, or embedded servers under .data/
 SERVICES = eval "$$($(PY) deploy/services.py ensure)"
 
-.PHONY: run test serve install services stop migrate otp messages bench-provisioning bench-pledges bench-api bench-evaluations bench-notices clean-data
+.PHONY: run test serve install services stop migrate otp messages validate-deploy bench-provisioning bench-pledges bench-api bench-evaluations bench-notices clean-data
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: install
 ## make serve: production settings behind gunicorn (several workers), plus worker and beat
 serve: install
 	@JIANNUO_SERVE=production bash deploy/run.sh
+
+## make validate-deploy: the Dockerfile, compose.yaml and deploy/k8s checked offline (the suite runs it too: tests/deploy)
+validate-deploy: install
+	@$(PY) deploy/validate.py
 
 services: install
 	@$(PY) deploy/services.py ensure

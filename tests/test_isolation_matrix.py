@@ -118,6 +118,8 @@ PUBLIC_ROUTES = {
     "healthz": ("GET", "/healthz", 200),
     "healthz-live": ("GET", "/healthz/live", 200),
     "healthz-ready": ("GET", "/healthz/ready", 200),
+    # Off unless JIANNUO_METRICS_TOKEN is set; then 401 without the token: tests/jiannuo/test_metrics.py.
+    "metrics": ("GET", "/metrics", 404),
     "login": ("GET", "/accounts/login/", 200),
     "logout": ("POST", "/accounts/logout/", 302),
     "set_language": ("POST", "/i18n/setlang/", 302),

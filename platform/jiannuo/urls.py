@@ -6,7 +6,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import views as account_views
-from jiannuo import views
+from jiannuo import metrics, views
 from tenants.admin_sites import platform_admin_site
 from jiannuo.api.ping import Ping
 from oversight import console, notice_pages
@@ -26,6 +26,8 @@ public_urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/live", views.healthz_live, name="healthz-live"),
     path("healthz/ready", views.healthz_ready, name="healthz-ready"),
+    # Prometheus, with the metrics token only (jiannuo.metrics); outside unit routing, no query.
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/login/", account_views.login_page, name="login"),
     path("accounts/login/verify/", account_views.login_verify_page, name="login-verify"),
     path("accounts/two-factor/", account_views.two_factor_page, name="two-factor"),

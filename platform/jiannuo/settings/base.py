@@ -344,3 +344,20 @@ LOGGING = {
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+
+# --- Metrics (Prometheus) and Celery events ---------------------------------------------------
+# Requests counted and timed by view, method and status (django-prometheus, middleware only: the
+# database engine stays tenants.postgresql_backend). Served at /metrics to the bearer of this
+# token only; empty: no /metrics at all (jiannuo.metrics).
+JIANNUO_METRICS_TOKEN = os.environ.get("JIANNUO_METRICS_TOKEN", "")
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Workers publish task events (received, started, succeeded, failed, retried) and the sender a
+# task-sent event, which the Celery exporter (danihodovic/celery-exporter; compose.yaml,
+# deploy/k8s) turns into queue, task and worker metrics.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+# --- end of metrics ----------------------------------------------------------------------------

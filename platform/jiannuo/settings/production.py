@@ -13,6 +13,9 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}  # noqa: F405
 
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+# Probes and the metrics scraper call the pods directly over plain HTTP, inside the cluster: a
+# redirect to https would fail them (deploy/k8s). Everything else still goes to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
