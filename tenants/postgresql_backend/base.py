@@ -17,11 +17,21 @@ from contextlib import contextmanager
 from django_tenants.postgresql_backend import base
 
 
+def _pooled_connection_reset(connection) -> None:
+    """A connection handed back to the pool forgets the unit it served: the next request starts
+    from the server's default path whatever it does first."""
+    with connection.transaction():  # commits at once whatever the connection's autocommit
+        connection.execute("RESET search_path")
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         self._path_on_connection: list[str] | None = None
         self._schema_independent = False
         super().__init__(*args, **kwargs)
+        pool = self.settings_dict.get("OPTIONS", {}).get("pool")
+        if pool:
+            self.settings_dict["OPTIONS"]["pool"] = {**({} if pool is True else pool), "reset": _pooled_connection_reset}
 
     def set_tenant(self, tenant, include_public=True):
         on_connection = self._path_on_connection

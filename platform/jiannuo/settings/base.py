@@ -96,6 +96,14 @@ if os.environ.get("DB_RANDOM_PAGE_COST", "1.1"):
 if os.environ.get("DB_PREPARE_THRESHOLD", "5"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=int(os.environ.get("DB_PREPARE_THRESHOLD", "5")))
+# DB_POOL_SIZE=N: Django's connection pool (psycopg_pool), at most N connections per process,
+# instead of one persistent connection per thread (CONN_MAX_AGE). A connection goes back to the
+# pool with its search_path reset (tenants.postgresql_backend), so no unit's path reaches the
+# next request; tests/tenants/test_connection_pool.py holds it to that.
+if os.environ.get("DB_POOL_SIZE"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections instead
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": int(os.environ["DB_POOL_SIZE"]), "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The role web, workers and beat connect as (DATABASE_URL in production): no superuser, no DDL,
 # no UPDATE or DELETE on audit entries. Migrations run as the role that owns the schemas
