@@ -105,22 +105,6 @@ def _schema_distribute(unit: Unit) -> None:
         raise ProvisioningError(f"Citus left tables of {unit.schema_name} undistributed: {', '.join(unplaced)}")
 
 
-def units_migrate(*, verbosity: int = 0) -> list[str]:
-    """Migrate the template, then each unit; a unit takes no traffic or tasks while it migrates."""
-    template_schema_ensure(verbosity=verbosity)
-    migrated = []
-    for unit in Unit.objects.exclude(status=Unit.Status.PROVISIONING).order_by("pk"):
-        previous = unit.status
-        Unit.objects.filter(pk=unit.pk).update(status=Unit.Status.MIGRATING)
-        try:
-            call_command("migrate_schemas", schema_name=unit.schema_name, tenant=True, interactive=False, verbosity=verbosity)
-        finally:
-            connection.set_schema_to_public()
-            Unit.objects.filter(pk=unit.pk).update(status=previous)
-        migrated.append(unit.schema_name)
-    return migrated
-
-
 def unit_run(unit: Unit):
     """Context manager: run code in the unit's schema (commands, seeding, tests)."""
     return tenant_context(unit)
