@@ -284,3 +284,47 @@ def _fresh_limits():
         if keys:
             store.delete(*keys)
     yield
+
+
+def _rabbitmq_reachable(url: str) -> bool:
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def brokers_in_turn(request):
+    """The test runs once with Redis as the broker and once with RabbitMQ (a real server, for the
+    workers it starts as well). Without a RabbitMQ server the RabbitMQ run is skipped, saying so."""
+    from django.conf import settings
+
+    from jiannuo.celery import app
+    from tests.support.workers import broker_use
+
+    url = settings.TEST_REDIS_URL if request.param == "redis" else settings.TEST_RABBITMQ_URL
+    if request.param == "rabbitmq" and not _rabbitmq_reachable(url):
+        pytest.skip(f"RabbitMQ is not running at {url} (TEST_RABBITMQ_URL): the Redis run covers this test")
+    restore = broker_use(app, url)
+    if request.param == "rabbitmq":
+        _named_queues_purge(app)  # RabbitMQ keeps its queues between runs: nothing left from an earlier one
+    yield request.param
+    if request.param == "rabbitmq":
+        _named_queues_purge(app)
+    restore()
+
+
+def _named_queues_purge(app) -> None:
+    from kombu import Queue
+
+    from tenants.tasks import Queue as Named
+
+    with app.connection_for_write() as conn:
+        for name in Named:
+            bound = Queue(name.value, routing_key=name.value)(conn.default_channel)
+            bound.declare()
+            bound.purge()

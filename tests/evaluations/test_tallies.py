@@ -26,7 +26,7 @@ from tenants.services import unit_run
 from tests.conftest import api_client_for
 from tests.evaluations.support import evaluation_open_today, members_in
 from tests.pledges.support import TODAY, who
-from tests.support.workers import start_worker, wait_for
+from tests.support.workers import queue_remove, start_worker, wait_for
 
 GRADES = ["satisfied", "fairly_satisfied", "basically_satisfied", "dissatisfied"]
 
@@ -214,11 +214,11 @@ def test_two_aggregations_at_once_add_each_ballot_once(committed_ballots, django
 
 
 @pytest.mark.worker
-def test_a_worker_killed_mid_aggregation_leaves_correct_totals(committed_ballots, django_db_blocker):
+def test_a_worker_killed_mid_aggregation_leaves_correct_totals(committed_ballots, django_db_blocker, brokers_in_turn):
     from tests.support.tasks import attempts_key, stalled_apply_scores
 
     C, evaluation, members = committed_ballots
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     key, queue = f"kill-apply-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex}"
     first, second = start_worker(queue), None
     try:
@@ -252,4 +252,5 @@ def test_a_worker_killed_mid_aggregation_leaves_correct_totals(committed_ballots
             if worker is not None and worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGTERM)
                 worker.wait(20)
-        client.delete(attempts_key(key), queue)
+        client.delete(attempts_key(key))
+        queue_remove(queue)

@@ -24,7 +24,7 @@ from tenants.scheduling import slot_offset
 from tenants.services import unit_run
 from tenants.tasks import fan_out
 
-from tests.support.workers import start_worker as _start_worker, wait_for as _wait
+from tests.support.workers import queue_remove, queued, start_worker as _start_worker, wait_for as _wait
 
 
 def test_task_runs_in_the_schema_it_was_sent_from(world, db):
@@ -45,7 +45,7 @@ def test_unit_task_sent_from_public_schema_fails_loudly(world, db):
 
 
 def test_message_carries_the_sending_schema(world, db):
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     queue = f"test-{uuid.uuid4().hex}"
     with unit_run(world["C"].unit):
         refresh_unit_figures.apply_async(queue=queue)
@@ -53,29 +53,26 @@ def test_message_carries_the_sending_schema(world, db):
     assert message["headers"]["_schema_name"] == world["C"].unit.schema_name
 
 
-def test_fan_out_reaches_each_active_unit_once_a_period_in_its_own_minute(world, db):
+def test_fan_out_reaches_each_active_unit_once_a_period_in_its_own_minute(world, db, brokers_in_turn):
     """Beat fires the fan-out every minute; over the period's minutes each active unit is sent the task
     exactly once, in the minute its slot falls in, with a countdown under a minute (never near the
     broker's visibility timeout)."""
     from django.utils import timezone
 
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     Unit.objects.filter(pk=world["C"].unit.pk).update(status=Unit.Status.MIGRATING)
-    queue = "aggregation"  # the figures' named queue (settings.CELERY_TASK_ROUTES), in the test Redis database
-    client.delete(queue)
+    queue = "aggregation"  # the figures' named queue (settings.CELERY_TASK_ROUTES)
+    queued(queue)  # start from an empty queue
     task, period, start = "oversight.refresh_unit_figures", 1800, 29_000_000  # a minute since the epoch
     sent_in = {}
     for minute in range(start, start + period // 60):
         before = timezone.now()
         sent = fan_out.apply(args=(task, period, minute), throw=True).result
-        messages = [json.loads(m) for m in client.lrange(queue, 0, -1)]
-        client.delete(queue)
-        messages = [m for m in messages if m["headers"]["task"] == task]
+        messages = [headers for headers in queued(queue) if headers["task"] == task]
         assert len(messages) == sent
-        for m in messages:
-            sent_in.setdefault(m["headers"]["_schema_name"], []).append(minute)
-            eta = datetime.fromisoformat(m["headers"]["eta"])
-            assert timedelta(0) <= eta - before < timedelta(seconds=61) and m["headers"]["expires"]
+        for headers in messages:
+            sent_in.setdefault(headers["_schema_name"], []).append(minute)
+            eta = datetime.fromisoformat(headers["eta"])
+            assert timedelta(0) <= eta - before < timedelta(seconds=61) and headers["expires"]
     assert sorted(sent_in) == [world["A"].unit.schema_name, world["B"].unit.schema_name]  # the migrating unit gets nothing
     for schema, minutes in sent_in.items():
         [minute] = minutes  # once a period
@@ -83,10 +80,10 @@ def test_fan_out_reaches_each_active_unit_once_a_period_in_its_own_minute(world,
 
 
 @pytest.mark.worker
-def test_task_killed_mid_run_is_redelivered_and_takes_effect_once(world, django_db_blocker):
+def test_task_killed_mid_run_is_redelivered_and_takes_effect_once(world, django_db_blocker, brokers_in_turn):
     from tests.support.tasks import attempts_key, slow_notify
 
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     key, queue = f"kill-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex}"
     unit = world["C"].unit
     first = _start_worker(queue)
@@ -113,7 +110,8 @@ def test_task_killed_mid_run_is_redelivered_and_takes_effect_once(world, django_
             if worker is not None and worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGTERM)
                 worker.wait(20)
-        client.delete(attempts_key(key), queue)
+        client.delete(attempts_key(key))
+        queue_remove(queue)
 
 
 def test_every_task_has_a_named_queue_and_retries_only_transient_errors():

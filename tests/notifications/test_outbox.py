@@ -134,7 +134,7 @@ def test_only_units_with_messages_waiting_are_swept(world, db):
     with unit_run(world["A"].unit):
         notify(recipient_ids=[world["A"].member.pk], title="marks the unit")
     assert list(OutboxPending.objects.values_list("unit_id", flat=True)) == [world["A"].unit.pk]
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     client.delete("notifications")
     sent = sum(fan_out.apply(args=("notifications.deliver_outbox", 300, minute, True), throw=True).result for minute in range(5))
     messages = [json.loads(m) for m in client.lrange("notifications", 0, -1)]

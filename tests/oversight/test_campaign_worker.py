@@ -16,7 +16,7 @@ from tests.pledges.support import TODAY, round_dates
 
 
 @pytest.mark.worker
-def test_a_real_worker_opens_the_round_in_every_unit_of_the_county(world, django_db_blocker):
+def test_a_real_worker_opens_the_round_in_every_unit_of_the_county(world, django_db_blocker, brokers_in_turn):
     worker = _start_worker("county")
     campaign = None
     try:

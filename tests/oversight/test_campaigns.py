@@ -21,7 +21,7 @@ from tests.pledges.support import TODAY, round_dates
 
 
 def _queued(queue: str) -> list[dict]:
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     messages = [json.loads(m) for m in client.lrange(queue, 0, -1)]
     client.delete(queue)
     return messages

@@ -133,7 +133,7 @@ def test_reads_reach_the_countys_counts_through_one_debounced_task_per_notice(wo
     county = api_client_for(world.county_admin_k1)
     sent = county.post(URL, {"title": "阅读计数", "units": ["unit-a"]}, format="json").json()
     _carry(world, "A", sent["id"])
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     client.delete("aggregation")
     A = world["A"]
     for person in (A.member, A.secretary, A.other_member):

@@ -38,7 +38,7 @@ def test_a_unit_without_figures_yet_shows_zeros_not_nulls(world, db):
 
 
 def test_a_change_in_a_unit_has_its_figures_refreshed_soon_once_for_a_burst(world, db, django_capture_on_commit_callbacks):
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     client.delete(QUEUE)
     schema = world["B"].unit.schema_name
     with unit_run(world["B"].unit):
@@ -60,7 +60,7 @@ def test_a_change_in_a_unit_has_its_figures_refreshed_soon_once_for_a_burst(worl
 
 
 def test_changes_in_the_public_schema_send_nothing(world, db, django_capture_on_commit_callbacks):
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     client.delete(QUEUE)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         unit_create(name="Quiet", slug="figures-quiet", kind="township", county=world.counties["K1"])

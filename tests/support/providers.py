@@ -21,7 +21,7 @@ class RedisCountingProvider(Provider):
     """Counts each delivery key in Redis (tests with real workers, in other processes)."""
 
     def send(self, message: Message) -> None:
-        redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(f"jiannuo-test:sent:{message.key}")
+        redis.Redis.from_url(settings.TEST_REDIS_URL).incr(f"jiannuo-test:sent:{message.key}")
 
 
 __all__ = ["MemoryProvider", "RedisCountingProvider", "PermanentFailure", "TemporaryFailure"]

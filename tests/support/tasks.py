@@ -16,7 +16,7 @@ def attempts_key(key: str) -> str:
 @shared_task(base=UnitTask, name="tests.slow_notify")
 def slow_notify(key: str, recipient_id: int, delay: float) -> None:
     """Counts its attempts; the first one dawdles so the test can kill the worker mid-run."""
-    attempt = redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(attempts_key(key))
+    attempt = redis.Redis.from_url(settings.TEST_REDIS_URL).incr(attempts_key(key))
     if attempt == 1:
         time.sleep(delay)
     notify(recipient_ids=[recipient_id], title=f"probe {key}", dedupe_key=key)
@@ -28,7 +28,7 @@ def stalled_apply_scores(key: str, evaluation_id: int, delay: float) -> int:
     transaction (tallies updated, nothing committed) so the test can kill the worker there."""
     from evaluations.tallies import scores_apply_pending, scores_changed
 
-    attempt = redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(attempts_key(key))
+    attempt = redis.Redis.from_url(settings.TEST_REDIS_URL).incr(attempts_key(key))
 
     def stall(**_kwargs):
         time.sleep(delay)
@@ -47,7 +47,7 @@ def stalled_deliver_outbox(key: str, delay: float) -> int:
     fan-out's transaction (inbox rows written, nothing committed) so the test can kill the worker there."""
     from notifications.services import notice_delivered, outbox_deliver_pending
 
-    attempt = redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(attempts_key(key))
+    attempt = redis.Redis.from_url(settings.TEST_REDIS_URL).incr(attempts_key(key))
 
     def stall(**_kwargs):
         time.sleep(delay)
@@ -65,7 +65,7 @@ def counted_deliver_outbox(key: str) -> int:
     """The real outbox delivery, counting how many times the broker handed it over."""
     from notifications.services import deliveries_send_due, outbox_deliver_pending
 
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).incr(attempts_key(key))
+    redis.Redis.from_url(settings.TEST_REDIS_URL).incr(attempts_key(key))
     return outbox_deliver_pending() + deliveries_send_due()
 
 
@@ -77,4 +77,4 @@ def database_role(key: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user, current_schema()")
         role, schema = cursor.fetchone()
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).set(attempts_key(key), f"{role} {schema}", ex=300)
+    redis.Redis.from_url(settings.TEST_REDIS_URL).set(attempts_key(key), f"{role} {schema}", ex=300)

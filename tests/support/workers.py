@@ -28,7 +28,8 @@ def start_worker(queue: str) -> subprocess.Popen:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "jiannuo.settings.test",
         "DATABASE_URL": database_url(),
-        "TEST_REDIS_URL": settings.CELERY_BROKER_URL,
+        "TEST_REDIS_URL": settings.TEST_REDIS_URL,
+        "TEST_BROKER_URL": _app().conf.broker_url,  # the broker this test uses (brokers_in_turn)
         "CELERY_VISIBILITY_TIMEOUT": "3",
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
@@ -68,3 +69,47 @@ def broker_unreachable(app):
             app.conf[name] = value
 
     return restore
+
+
+def _app():
+    from jiannuo.celery import app
+
+    return app
+
+
+def broker_use(app, url: str):
+    """Point the Celery app at the broker at `url`; returns the function that puts it back."""
+    saved = app.conf.broker_url
+    app._pool = None  # producer pools are per broker: new ones for the new address
+    app.amqp._producer_pool = None
+    app.conf.broker_url = url
+
+    def restore():
+        app._pool = None
+        app.amqp._producer_pool = None
+        app.conf.broker_url = saved
+
+    return restore
+
+
+def queued(queue: str) -> list[dict]:
+    """Take every message waiting in `queue` off the broker (Redis or RabbitMQ) and return their
+    headers, for tests that look at what was sent rather than run it."""
+    from kombu import Queue
+
+    headers = []
+    with _app().connection_for_read() as conn:
+        bound = Queue(queue, routing_key=queue)(conn.default_channel)
+        bound.declare()
+        while (message := bound.get(no_ack=True)) is not None:
+            headers.append(message.headers)
+    return headers
+
+
+def queue_remove(queue: str) -> None:
+    """Delete a test's own queue from the broker, whichever it is."""
+    with _app().connection_for_write() as conn:
+        try:
+            conn.default_channel.queue_delete(queue)
+        except Exception:  # already gone
+            pass

@@ -113,7 +113,7 @@ def test_a_real_worker_runs_unit_tasks_as_the_application_role(world, django_db_
     from tests.support.tasks import attempts_key, database_role
     from tests.support.workers import start_worker, wait_for
 
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     key, queue = f"role-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex}"
     worker = start_worker(queue)
     try:

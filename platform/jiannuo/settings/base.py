@@ -306,7 +306,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery: Redis broker, tenant-aware tasks, at-least-once delivery ------------------------
-CELERY_BROKER_URL = REDIS_URL
+# Redis by default; RabbitMQ (amqp://…) works the same (the worker tests run on both).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

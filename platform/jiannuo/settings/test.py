@@ -9,7 +9,10 @@ MEDIA_ROOT = DATA_DIR / "test-media"
 # Tests use their own Redis database so a running demo is not disturbed.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")
 CACHES = {name: {**cache, "LOCATION": TEST_REDIS_URL} for name, cache in CACHES.items()}
-CELERY_BROKER_URL = TEST_REDIS_URL
+# The broker: the tests' Redis database; worker processes of the broker-parametrized tests are
+# told which one the test uses (TEST_BROKER_URL, e.g. RabbitMQ).
+CELERY_BROKER_URL = os.environ.get("TEST_BROKER_URL") or TEST_REDIS_URL
+TEST_RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
