@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, tenant_context
 
 from .models import Jurisdiction, Unit
@@ -34,9 +33,6 @@ def template_schema_ensure(*, verbosity: int = 0) -> None:
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
     call_command("migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=verbosity)
     connection.set_schema_to_public()
-    # django-tenants' clone function, installed here by the owning role: the application role
-    # only calls it through jiannuo_unit_schema_create (tenants migration 0004).
-    CloneSchema()._create_clone_schema_function()
 
 
 # What other floors do when a unit opens (the county layer computes its figures), registered by

@@ -125,3 +125,14 @@ def test_a_real_worker_runs_unit_tasks_as_the_application_role(world, django_db_
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(20)
         client.delete(attempts_key(key), queue)
+
+
+@pytest.mark.as_owner
+def test_a_first_install_lets_the_application_role_log_in_without_any_other_right(db, settings):
+    from tenants.roles import application_role_login
+
+    settings.DATABASE_APP_ROLE = "jiannuo_app_first_install"  # rolled back with the test's transaction
+    application_role_login("a-long-random-password")
+    application_role_login("another-password")  # again: the password changes, nothing else
+    assert _one("""SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolpassword IS NOT NULL
+                   FROM pg_authid WHERE rolname = %s""", ["jiannuo_app_first_install"]) == (True, False, False, False, False, True)
