@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django_tenants.postgresql_backend import base
 
 
@@ -28,6 +29,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         self._path_on_connection: list[str] | None = None
         self._schema_independent = False
+        self._units_visited: set[str] = set()
         super().__init__(*args, **kwargs)
         pool = self.settings_dict.get("OPTIONS", {}).get("pool")
         if pool:
@@ -45,6 +47,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._handle_search_path(cursor)
         if not self._setting_search_path:
             self._path_on_connection = self.search_path_set_schemas
+            if self.schema_name != "public":
+                self._units_visited.add(self.schema_name)
 
     @contextmanager
     def schema_independent(self):
@@ -62,7 +66,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def connect(self):
         self._forget_path()
         self.search_path_set_schemas = None
+        self._units_visited = set()
         super().connect()
+
+    def close_if_unusable_or_obsolete(self):
+        """Also end a connection (at the end of a request or task) once it has served more than
+        DB_CONN_MAX_UNITS units: PostgreSQL keeps every table a connection has touched in that
+        connection's catalog caches, which grow by a few hundred kilobytes a unit schema and are
+        only freed with the connection (README, "Scaling out"; make bench-scale measures it)."""
+        super().close_if_unusable_or_obsolete()
+        limit = settings.DB_CONN_MAX_UNITS
+        if self.connection is not None and limit and len(self._units_visited) > limit and not self.in_atomic_block:
+            if self.pool:
+                self.connection.close()  # a closed connection is dropped by the pool, not handed out again
+            self.close()
 
     def close(self):
         self._forget_path()

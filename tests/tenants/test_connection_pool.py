@@ -65,3 +65,44 @@ def test_returning_to_the_same_unit_on_a_pooled_connection_sets_the_path_again(w
     # The wrapper must not trust what it set on the connection before it went back to the pool.
     pid, path = _request(pooled, a)
     assert a.schema_name in path
+
+
+@pytest.fixture
+def own_connection(world, django_db_blocker):
+    """A second, unpooled connection to the test database, as each web worker thread keeps one."""
+    settings_dict = copy.deepcopy(connection.settings_dict)
+    settings_dict["CONN_MAX_AGE"] = None  # persistent: only the unit limit may end it
+    wrapper = type(connections["default"])(settings_dict, alias="units_test")
+    with django_db_blocker.unblock():
+        try:
+            yield wrapper
+        finally:
+            wrapper.close()
+
+
+def _serve(wrapper, unit) -> int:
+    """One request in `unit`, then what Django does at its end; returns the server process id."""
+    wrapper.set_tenant(unit)
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    wrapper.close_if_unusable_or_obsolete()
+    return pid
+
+
+def test_a_connection_that_served_more_units_than_the_limit_is_ended(world, own_connection, settings):
+    """PostgreSQL's per-connection catalog caches grow with every unit schema a connection touches
+    (make bench-scale): a connection is replaced once it has served DB_CONN_MAX_UNITS units."""
+    settings.DB_CONN_MAX_UNITS = 2
+    a, b, c = world["A"].unit, world["B"].unit, world["C"].unit
+    first = _serve(own_connection, a)
+    assert _serve(own_connection, b) == first and _serve(own_connection, a) == first  # two units: kept
+    _serve(own_connection, c)  # a third unit: ended after this request
+    assert own_connection.connection is None
+    assert _serve(own_connection, a) != first  # the next request opens a fresh one
+
+
+def test_without_a_limit_the_connection_is_kept(world, own_connection, settings):
+    settings.DB_CONN_MAX_UNITS = 0
+    pids = {_serve(own_connection, w.unit) for w in world.units.values()}
+    assert len(pids) == 1 and own_connection.connection is not None

@@ -106,6 +106,9 @@ if os.environ.get("DB_POOL_SIZE"):
         "min_size": 1, "max_size": int(os.environ["DB_POOL_SIZE"]), "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10"))}
 # Units migrated at once by migrate_platform (each in its own process); units already up to date are skipped.
 UNIT_MIGRATION_PROCESSES = int(os.environ.get("JIANNUO_MIGRATE_PROCESSES", "4"))
+# A connection that has served more units than this is ended after its request or task (its
+# catalog caches grow with every unit schema it touches); 0: never.
+DB_CONN_MAX_UNITS = int(os.environ.get("DB_CONN_MAX_UNITS", "100"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The role web, workers and beat connect as (DATABASE_URL in production): no superuser, no DDL,
 # no UPDATE or DELETE on audit entries. Migrations run as the role that owns the schemas
