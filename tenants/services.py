@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_exists, tenant_context
 
+from .cloning import schema_clone
 from .models import Jurisdiction, Unit
 
 
@@ -72,7 +73,7 @@ def _schema_create(unit: Unit, *, method: str) -> None:
     if method == "clone":
         if not schema_exists(settings.TENANT_BASE_SCHEMA):
             template_schema_ensure()
-        unit.create_schema(check_if_exists=False, verbosity=0)
+        schema_clone(source=settings.TENANT_BASE_SCHEMA, dest=unit.schema_name)
     elif method == "migrate":
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{unit.schema_name}"')
