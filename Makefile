@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # Picks DATABASE_URL / REDIS_URL: given ones, local defaults, or embedded servers under .data/
 SERVICES = eval "$$($(PY) deploy/services.py ensure)"
 
-.PHONY: run test serve install services stop migrate otp messages bench-provisioning bench-pledges bench-api bench-evaluations bench-notices clean-data
+.PHONY: run test serve install services stop migrate otp messages bench-provisioning bench-pledges bench-api bench-evaluations bench-notices bench-scale clean-data
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench-evaluations: install
 ## make bench-notices: a county-wide notice next to PostgreSQL COPY and one task per recipient; the county console's cost
 bench-notices: install
 	@$(SERVICES) && $(PY) deploy/bench/notices.py $(BENCH_ARGS)
+
+## make bench-scale: provisioning, the hot API paths and a connection's memory at 30, 300 and 3,000 units (BENCH_ARGS="--units 300 --keep")
+bench-scale: install
+	@$(SERVICES) && $(PY) deploy/bench/scale.py $(BENCH_ARGS)
 
 ## make bench-api: the API's hot paths under wrk next to a bare DRF baseline (needs: apt-get install -y wrk)
 bench-api: install
