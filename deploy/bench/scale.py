@@ -319,6 +319,9 @@ def main() -> None:
     server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_settings", "DJANGO_SECURE_SSL_REDIRECT": "0", "HOST": "127.0.0.1",
                   "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT / "platform"), str(ROOT)])}
     server_env.pop("DJANGO_DEBUG")
+    # No worker recycling during the measure: at 3,000 units gunicorn's max_requests restarted every
+    # worker in the middle of the last endpoint's run (seconds-long first requests, wrk timeouts).
+    server_env["GUNICORN_CMD_ARGS"] = "--max-requests 0"
     workdir = Path(tempfile.mkdtemp(prefix="jiannuo-bench-scale-"))
 
     import warnings
@@ -373,7 +376,7 @@ def main() -> None:
                 p = entry["provisioning"]
                 print(f"  {size} units: clone median {p['clone_median_ms']:.0f} ms, p95 {p['clone_p95_ms']:.0f} ms ({len(clone_times)} units); "
                       f"replay migrations median {p['migrate_median_ms']} ms ({len(migrate_times)}); "
-                      f"django-tenants clone {p['django_tenants_clone_ms'] if old is not None else f'> {args.old_clone_limit:.0f} s (stopped)'} ms",
+                      f"django-tenants clone {f'{old:.1f} s' if old is not None else f'> {args.old_clone_limit:.0f} s (stopped)'}",
                       flush=True)
             entry["catalog"] = catalog_size()
             print(f"  catalog: {entry['catalog']}", flush=True)
