@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # Picks DATABASE_URL / REDIS_URL: given ones, local defaults, or embedded servers under .data/
 SERVICES = eval "$$($(PY) deploy/services.py ensure)"
 
-.PHONY: run test serve install services stop migrate otp messages validate-deploy bench-provisioning bench-pledges bench-api bench-evaluations bench-notices bench-migrations clean-data
+.PHONY: run test serve install services stop migrate otp messages validate-deploy bench-provisioning bench-pledges bench-api bench-evaluations bench-notices bench-migrations bench-scale clean-data
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-notices: install
 ## make bench-migrations: migrating many units (nothing to apply, one column), serial and parallel, next to django-tenants' per-unit migrate
 bench-migrations: install
 	@$(SERVICES) && $(PY) deploy/bench/migrations.py $(BENCH_ARGS)
+
+## make bench-scale: provisioning, the hot API paths and a connection's memory at 30, 300 and 3,000 units (BENCH_ARGS="--units 300 --keep")
+bench-scale: install
+	@$(SERVICES) && $(PY) deploy/bench/scale.py $(BENCH_ARGS)
 
 ## make bench-api: the API's hot paths under wrk next to a bare DRF baseline (needs: apt-get install -y wrk)
 bench-api: install
