@@ -152,6 +152,9 @@ def create(apps, schema_editor):
         cursor.execute(f"""
 CREATE OR REPLACE FUNCTION public.jiannuo_unit_schema_create(target text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $fn$
+DECLARE
+    tables text;
+    sequences text;
 BEGIN
     IF target !~ '^u_[a-z0-9_]{{1,60}}$' THEN
         RAISE EXCEPTION 'not a unit schema name: %', target USING ERRCODE = 'invalid_schema_name';
@@ -161,9 +164,19 @@ BEGIN
     END IF;
     PERFORM set_config('citus.enable_schema_based_sharding', 'off', true);
     PERFORM public.jiannuo_schema_clone('{template}', target);
+    -- Table by table: GRANT ... ON ALL TABLES IN SCHEMA scans the whole of pg_class (a second at
+    -- 3,000 units); the schema's own relations are found through pg_depend's index instead.
+    SELECT string_agg(format('%I.%I', target, c.relname), ', ') FILTER (WHERE c.relkind = 'r'),
+           string_agg(format('%I.%I', target, c.relname), ', ') FILTER (WHERE c.relkind = 'S')
+      INTO tables, sequences
+      FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+     WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = target::regnamespace AND d.refobjsubid = 0
+       AND d.classid = 'pg_class'::regclass;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO {role}', target);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO {role}', target);
-    EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO {role}', target);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %s TO {role}', tables);
+    IF sequences IS NOT NULL THEN
+        EXECUTE format('GRANT USAGE, SELECT, UPDATE ON SEQUENCE %s TO {role}', sequences);
+    END IF;
     EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON %I.audit_auditentry FROM {role}', target);
 END
 $fn$;

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from django.conf import settings
 from django_tenants.postgresql_backend import base
 
+from .introspection import UnitIntrospection
+
 
 def _pooled_connection_reset(connection) -> None:
     """A connection handed back to the pool forgets the unit it served: the next request starts
@@ -31,6 +33,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._schema_independent = False
         self._units_visited: set[str] = set()
         super().__init__(*args, **kwargs)
+        self.introspection = UnitIntrospection(self)
         pool = self.settings_dict.get("OPTIONS", {}).get("pool")
         if pool:
             self.settings_dict["OPTIONS"]["pool"] = {**({} if pool is True else pool), "reset": _pooled_connection_reset}

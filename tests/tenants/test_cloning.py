@@ -98,3 +98,32 @@ def test_what_the_clone_cannot_copy_is_refused(world, db):
     with pytest.raises(DatabaseError, match="clone_check") as refused, transaction.atomic():
         _clone("u_clone_refused")
     assert refused.value.__cause__.sqlstate == "JN001"
+
+
+def test_creating_a_unit_reads_the_catalog_for_its_own_schema_only(world, db):
+    """The whole of unit_create as the application calls it: the clone, the grants (GRANT … ON ALL
+    TABLES IN SCHEMA would scan all of pg_class), the Citus hook and the unit's opening."""
+    from tenants.services import unit_create
+
+    for n in range(4):
+        _clone(f"u_create_filler_{n}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class")
+        relations = cursor.fetchone()[0]
+    scans_before = _catalog_sequential_scans()
+    read = _catalog_rows_read(lambda: unit_create(name="Measured", slug="measured", kind="township", county=world.counties["K1"]))
+    assert read < relations / 2
+    # A catalog scanned with a filter but no index returns few rows and still reads every unit's:
+    # none of the catalogs that grow with the units may be scanned whole.
+    scanned = {c: n for c, n in _catalog_sequential_scans().items() if n > scans_before[c]}
+    assert scanned == {}
+
+
+def _catalog_sequential_scans() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"pg_stat_get_xact_numscans('{c}'::regclass)" for c in GROWING_CATALOGS))
+        return dict(zip(GROWING_CATALOGS, cursor.fetchone()))
+
+
+GROWING_CATALOGS = ["pg_class", "pg_attribute", "pg_attrdef", "pg_depend", "pg_constraint", "pg_index", "pg_type",
+                    "pg_trigger", "pg_sequence"]
