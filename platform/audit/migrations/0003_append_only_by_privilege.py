@@ -25,18 +25,34 @@ def grant(apps, schema_editor):
                     f"The application role {settings.DATABASE_APP_ROLE!r} does not exist and the migrating role "
                     "may not create it: CREATE ROLE it (LOGIN, no superuser) first, or set DATABASE_APP_ROLE.")
             cursor.execute(f"CREATE ROLE {role} NOLOGIN")  # a login and password are the operator's to give
+        # The schema's own relations through pg_depend's index: GRANT ... ON ALL TABLES IN SCHEMA
+        # scans the whole of pg_class, a second a schema at 3,000 units.
+        cursor.execute("""
+            SELECT string_agg(format('%%I.%%I', n.nspname, c.relname), ', ') FILTER (WHERE c.relkind IN ('r', 'p')),
+                   string_agg(format('%%I.%%I', n.nspname, c.relname), ', ') FILTER (WHERE c.relkind = 'S')
+              FROM pg_namespace n JOIN pg_depend d ON d.refclassid = 'pg_namespace'::regclass AND d.refobjid = n.oid
+               AND d.refobjsubid = 0 AND d.classid = 'pg_class'::regclass JOIN pg_class c ON c.oid = d.objid
+             WHERE n.nspname = %s""", [schema])
+        tables, sequences = cursor.fetchone()
         schema = schema_editor.quote_name(schema)
         for statement in (
             f"GRANT USAGE ON SCHEMA {schema} TO {role}",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
-            f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {tables} TO {role}",
+            f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE {sequences} TO {role}" if sequences else None,
             f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {schema}.audit_auditentry FROM {role}",
-            # Whatever the migrating role creates from now on, in any schema.
-            f"ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
-            f"ALTER DEFAULT PRIVILEGES GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
-            f"ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO {role}",
         ):
-            cursor.execute(statement)
+            if statement:
+                cursor.execute(statement)
+        if schema == '"public"':
+            # Whatever the migrating role creates from now on, in any schema. Once, with the public
+            # schema (migrated before any unit): units migrate in parallel, and two processes
+            # altering the same default privileges at once fail ("tuple concurrently updated").
+            for statement in (
+                f"ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+                f"ALTER DEFAULT PRIVILEGES GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
+                f"ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO {role}",
+            ):
+                cursor.execute(statement)
 
 
 def revoke(apps, schema_editor):
