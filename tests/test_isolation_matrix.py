@@ -97,6 +97,9 @@ UNIT_ROUTES: dict[str, UnitRoute] = {
     "ledger-branch": UnitRoute(lambda w: f"ledger/branches/{w.branch_id}/", ("GET",)),
     "ledger-branch-export": UnitRoute(lambda w: f"ledger/branches/{w.branch_id}/export/", ("GET",)),
     "unit-file": UnitRoute(lambda w: "files/report.pdf", ("GET",), api=False),
+    # The unit's own address: outsiders and anonymous callers are sent to the board (where each
+    # of the unit's people lands: tests/jiannuo/test_routing.py).
+    "unit-start": UnitRoute(lambda w: "", ("GET",), api=False, public=True, public_status=302),
     "pledge-board": UnitRoute(lambda w: "board/", ("GET",), api=False, public=True),
     "pledge-board-qr": UnitRoute(lambda w: "board/qr.svg", ("GET",), api=False, public=True),
     # An unknown link: the "used" page. A real link of A at B: tests/evaluations/test_public_form.py.

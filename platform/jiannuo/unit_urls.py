@@ -15,6 +15,7 @@ from evaluations.api import urls as evaluation_urls
 from tenants.admin_sites import unit_admin_site
 from notifications import inbox_page
 from notifications.api import urls as notification_urls
+from jiannuo import views
 from oversight import console
 from pledges import board
 from pledges.api import attachments
@@ -30,6 +31,8 @@ api_v1 = [
 ]
 
 site = [
+    # The unit's own address: each caller sent on to where they work (jiannuo.views.unit_start).
+    path("", views.unit_start, name="unit-start"),
     path("admin/", unit_admin_site.urls),
     # The person's messages in this unit, on the web (the same inbox as the API's).
     path("inbox/", inbox_page.inbox_page, name="unit-inbox"),

@@ -1,12 +1,14 @@
-"""The landing page, the health check and the error pages."""
+"""The landing page, a unit's own address, the health check and the error pages."""
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
 from accounts.access import units_visible_to
 from tenants.api.errors import error_response
+from tenants.markers import unit_public
 
 
 def home(request):
@@ -14,6 +16,22 @@ def home(request):
     if request.user.is_authenticated:
         units = list(units_visible_to(request.user).select_related("county").filter(status="active").order_by("name")[:200])
     return render(request, "jiannuo/home.html", {"units": units})
+
+
+@unit_public
+@require_safe
+def unit_start(request):
+    """`/u/<unit>/`, the address printed on posters and typed from memory: each caller lands
+    where they work in the unit — its admins in the console, its county on its figures, its
+    members in their inbox, everyone else (signed in elsewhere or not) on its public board."""
+    access = request.unit_access
+    if access is None:
+        return redirect("pledge-board")
+    if access.is_unit_admin:
+        return redirect("unitadmin:index")
+    if access.is_read_only:
+        return redirect("unit-dashboard")
+    return redirect("unit-inbox")
 
 
 def healthz(request):

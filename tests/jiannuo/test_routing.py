@@ -1,6 +1,7 @@
 """The routing middleware: the caller's access is checked in the public schema before
 the connection enters a unit's schema, and the connection always returns to public."""
 from django.db import connection
+from django.test import Client
 
 from tenants.models import Unit
 from tests.conftest import api_client_for, unit_url, console_client
@@ -125,3 +126,25 @@ def test_malformed_authorization_headers_get_a_translated_401_on_unit_and_site_e
             response = client.get(path)
             assert response.status_code == 401, (header, path)
             assert response.json()["error"]["message"] == "登录已过期或无效，请重新登录。", (header, path, response.content)
+
+
+def test_a_units_own_address_sends_each_caller_where_they_work(world, db):
+    unit = world["A"]
+    base = f"/u/{unit.unit.slug}/"
+    landings = {
+        "its admin": (console_client(unit.admin), f"{base}admin/"),
+        "its county's admin": (console_client(world.county_admin_k1), f"{base}dashboard/"),
+        "its secretary": (console_client(unit.secretary), f"{base}inbox/"),
+        "its member": (console_client(unit.member), f"{base}inbox/"),
+        "another unit's admin": (console_client(world["B"].admin), f"{base}board/"),
+        "the public": (Client(), f"{base}board/"),
+    }
+    for who, (client, landing) in landings.items():
+        response = client.get(base)
+        assert response.status_code == 302, who
+        assert response["Location"] == landing, who
+        assert client.get(landing).status_code == 200, who  # and the landing opens for them
+
+
+def test_a_units_own_address_only_reads(world, db):
+    assert Client().post(f"/u/{world['A'].unit.slug}/").status_code == 405
