@@ -12,6 +12,7 @@ under whatever path the connection holds.
 """
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -27,11 +28,20 @@ def _pooled_connection_reset(connection) -> None:
         connection.execute("RESET search_path")
 
 
+# The unit schemas each server connection has served, kept with the psycopg connection itself:
+# with Django's pool a request's wrapper gets a different connection from the pool each time, so
+# a count kept on the wrapper would restart with every checkout and never reach the limit.
+_units_served: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def units_served(raw_connection) -> set[str]:
+    return _units_served.setdefault(raw_connection, set())
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         self._path_on_connection: list[str] | None = None
         self._schema_independent = False
-        self._units_visited: set[str] = set()
         super().__init__(*args, **kwargs)
         self.introspection = UnitIntrospection(self)
         pool = self.settings_dict.get("OPTIONS", {}).get("pool")
@@ -50,8 +60,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._handle_search_path(cursor)
         if not self._setting_search_path:
             self._path_on_connection = self.search_path_set_schemas
-            if self.schema_name != "public":
-                self._units_visited.add(self.schema_name)
+            if self.schema_name != "public" and self.connection is not None:
+                units_served(self.connection).add(self.schema_name)
 
     @contextmanager
     def schema_independent(self):
@@ -69,7 +79,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def connect(self):
         self._forget_path()
         self.search_path_set_schemas = None
-        self._units_visited = set()
         super().connect()
 
     def close_if_unusable_or_obsolete(self):
@@ -77,12 +86,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         DB_CONN_MAX_UNITS units: PostgreSQL keeps every table a connection has touched in that
         connection's catalog caches, which grow by a few hundred kilobytes a unit schema and are
         only freed with the connection (README, "Scaling out"; make bench-scale measures it)."""
-        super().close_if_unusable_or_obsolete()
         limit = settings.DB_CONN_MAX_UNITS
-        if self.connection is not None and limit and len(self._units_visited) > limit and not self.in_atomic_block:
+        raw = self.connection
+        if raw is not None and limit and not self.in_atomic_block and len(units_served(raw)) > limit:
             if self.pool:
-                self.connection.close()  # a closed connection is dropped by the pool, not handed out again
+                raw.close()  # a closed connection is dropped by the pool, not handed out again
             self.close()
+            return
+        super().close_if_unusable_or_obsolete()
 
     def close(self):
         self._forget_path()

@@ -106,3 +106,15 @@ def test_without_a_limit_the_connection_is_kept(world, own_connection, settings)
     settings.DB_CONN_MAX_UNITS = 0
     pids = {_serve(own_connection, w.unit) for w in world.units.values()}
     assert len(pids) == 1 and own_connection.connection is not None
+
+
+def test_with_the_pool_a_connection_that_served_more_units_than_the_limit_is_ended(world, pooled, settings):
+    """Each request takes a connection from the pool and hands it back: the units a server
+    connection has served are counted across requests, not per checkout."""
+    settings.DB_CONN_MAX_UNITS = 2
+    a, b, c = world["A"].unit, world["B"].unit, world["C"].unit
+    first = _serve(pooled, a)
+    assert pooled.connection is None  # handed back to the pool after the request
+    assert _serve(pooled, b) == first and _serve(pooled, a) == first  # two units: the same server process
+    assert _serve(pooled, c) == first  # a third unit: served, then the connection is ended
+    assert _serve(pooled, a) != first  # the pool opened a fresh one
