@@ -99,3 +99,13 @@ class OutboxPending(models.Model):
 
     unit = models.OneToOneField(Unit, on_delete=models.CASCADE, primary_key=True, related_name="+")
     since = models.DateTimeField(auto_now_add=True)
+
+
+class FanOutMark(models.Model):
+    """The last minute a periodic unit task was fanned out for (tenants.tasks.fan_out): the next
+    fan-out sends the minutes after it, so a minute beat skipped or a fan-out dropped for waiting
+    too long is caught up, and one beat fired twice or delivered again sends nothing more."""
+
+    task = models.CharField(max_length=200, primary_key=True)
+    minute = models.BigIntegerField(help_text="minutes since the epoch")
+

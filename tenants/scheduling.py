@@ -1,13 +1,16 @@
 """Periodic work per unit, spread over each period instead of every unit at once.
 
 Each unit has a stable slot in each task's period, derived from its schema name, so the units
-are spread evenly across the period. Beat fires every minute; the fan-out sends the unit task to
-the ACTIVE units whose slot falls in that minute, with a countdown of less than a minute.
+are spread evenly across the period. Beat fires at the start of every minute; the fan-out sends the
+unit task to the ACTIVE units whose slot falls in that minute (and in any minute since its last run
+that was missed), with a countdown of less than a minute.
 """
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+
+from celery.schedules import crontab
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,11 @@ def beat_schedule() -> dict:
     return platform | {
         f"fan-out {s.task}": {
             "task": "tenants.fan_out",
-            # Every minute, for the units whose slot falls in that minute (tenants.tasks.fan_out).
-            "schedule": 60.0,
+            # At the start of every minute (by the clock: an interval would drift across minute
+            # boundaries), for the units whose slot falls in the minutes since the last fan-out.
+            "schedule": crontab(),
             "args": (s.task, s.period, None, s.outbox_pending_only),
-            # A fan-out that waited past its minute is dropped: the next minute's has its own units.
+            # A fan-out that waited past its minute is dropped: the next one catches its minute up.
             "options": {"expires": 55},
         }
         for s in UNIT_SCHEDULES

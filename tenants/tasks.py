@@ -9,11 +9,11 @@ import time
 from enum import StrEnum
 
 from celery import current_app, shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django_tenants.utils import tenant_context
 from tenant_schemas_celery.task import TenantTask
 
-from .models import OutboxPending, Unit
+from .models import FanOutMark, OutboxPending, Unit
 from .scheduling import slot_offset
 
 
@@ -69,10 +69,31 @@ def fan_out(task_name: str, period: int, minute: int | None = None, outbox_pendi
     """Beat fires this every minute for each periodic unit task: it sends `task_name` to the active
     units whose slot (stable, spread over the period) falls in this minute, each with a countdown
     under a minute — never near the broker's visibility timeout, past which Redis hands a waiting
-    task over again. `minute`: minutes since the epoch (now, unless given). `outbox_pending_only`: only
-    the units marked as having outbox messages waiting (OutboxPending), for the outbox sweep."""
-    if minute is None:
-        minute = int(time.time() // 60)
+    task over again. `outbox_pending_only`: only the units marked as having outbox messages waiting
+    (OutboxPending), for the outbox sweep.
+
+    The minutes sent are those after the last one sent (FanOutMark), up to the clock's: a minute
+    beat missed (a restart, a fan-out expired in the queue) is caught up by the next, at most one
+    period's worth; a second fan-out in a minute already sent (beat fired twice, a message
+    delivered again) sends nothing. The mark moves in the transaction that holds it while sending,
+    so only a fan-out that dies mid-send is sent again. `minute` given: just that minute, unmarked."""
+    slots = max(1, period // 60)
+    if minute is not None:
+        return _units_send(task_name, period, {minute % slots}, outbox_pending_only)
+    now = int(time.time() // 60)
+    with transaction.atomic():
+        FanOutMark.objects.get_or_create(task=task_name, defaults={"minute": now - 1})
+        mark = FanOutMark.objects.select_for_update().get(task=task_name)
+        if mark.minute >= now:
+            return 0
+        first = max(mark.minute + 1, now - slots + 1)  # a whole period reaches every unit once
+        sent = _units_send(task_name, period, {m % slots for m in range(first, now + 1)}, outbox_pending_only)
+        mark.minute = now
+        mark.save(update_fields=["minute"])
+    return sent
+
+
+def _units_send(task_name: str, period: int, slot_minutes: set[int], outbox_pending_only: bool) -> int:
     slots = max(1, period // 60)
     sent = 0
     units = Unit.objects.filter(status=Unit.Status.ACTIVE)
@@ -80,7 +101,7 @@ def fan_out(task_name: str, period: int, minute: int | None = None, outbox_pendi
         units = units.filter(pk__in=OutboxPending.objects.values("unit_id"))
     for unit in units.only("pk", "schema_name").order_by("pk"):
         offset = slot_offset(unit.schema_name, task_name, period)
-        if (offset // 60) % slots != minute % slots:
+        if (offset // 60) % slots not in slot_minutes:
             continue
         countdown = offset % 60
         with tenant_context(unit):  # stamps the unit's schema on the message

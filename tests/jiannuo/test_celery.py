@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings
 from django.db import connection
 
@@ -77,6 +78,51 @@ def test_fan_out_reaches_each_active_unit_once_a_period_in_its_own_minute(world,
     for schema, minutes in sent_in.items():
         [minute] = minutes  # once a period
         assert minute % 30 == slot_offset(schema, task, period) // 60  # in its own minute of the period
+
+
+def _fan_out_by_the_clock(task: str, period: int, minute: int) -> list[str]:
+    """What beat's fan-out does when it runs in `minute` (no minute given: the clock's): the schemas sent to."""
+    with time_machine.travel(minute * 60 + 7, tick=False):
+        fan_out.apply(args=(task, period), throw=True)
+    return [headers["_schema_name"] for headers in queued("aggregation") if headers["task"] == task]
+
+
+def test_fan_out_by_the_clock_catches_up_the_minutes_beat_missed_and_sends_no_minute_twice(world, db):
+    task, period = "oversight.refresh_unit_figures", 1800
+    queued("aggregation")  # start from an empty queue
+    start = 29_000_000 - 29_000_000 % 30  # the first minute of a period
+    _fan_out_by_the_clock(task, period, start - 1)  # the fan-out's mark, just before the period
+    schemas = [world[key].unit.schema_name for key in ("A", "B", "C")]
+    slot_minutes = {slot_offset(schema, task, period) // 60 for schema in schemas}
+    missed = slot_minutes - {29}  # beat misses the minutes the units' slots fall in (the last is caught up by the next period)
+    assert missed  # (otherwise the test would show no catching up)
+    sent = []
+    for minute in range(start, start + 30):
+        if minute % 30 in missed:
+            continue  # beat was down that minute, or its fan-out expired in the queue
+        sent += _fan_out_by_the_clock(task, period, minute)
+        sent += _fan_out_by_the_clock(task, period, minute)  # fired twice (or delivered again): nothing more
+    assert sorted(sent) == sorted(schemas)  # each unit exactly once in the period
+
+
+def test_after_an_outage_longer_than_a_period_each_unit_is_sent_once(world, db):
+    task, period = "oversight.refresh_unit_figures", 1800
+    queued("aggregation")
+    _fan_out_by_the_clock(task, period, 29_000_000)
+    sent = _fan_out_by_the_clock(task, period, 29_000_000 + 500)  # beat down for over eight hours
+    assert sorted(sent) == sorted(world[key].unit.schema_name for key in ("A", "B", "C"))
+
+
+def test_beat_fires_the_fan_outs_at_the_start_of_every_minute_by_the_clock():
+    from celery.schedules import crontab
+
+    from tenants.scheduling import UNIT_SCHEDULES, beat_schedule
+
+    entries = [entry for entry in beat_schedule().values() if entry["task"] == "tenants.fan_out"]
+    assert len(entries) == len(UNIT_SCHEDULES)
+    for entry in entries:
+        assert isinstance(entry["schedule"], crontab)  # an interval would drift across minute boundaries
+        assert entry["schedule"].minute == set(range(60)) and entry["schedule"].hour == set(range(24))
 
 
 @pytest.mark.worker
