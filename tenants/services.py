@@ -77,7 +77,6 @@ def _schema_create(unit: Unit, *, method: str) -> None:
         # fake-apply afterwards (which django-tenants' create_schema would do).
         with connection.cursor() as cursor:
             cursor.execute("SELECT public.jiannuo_unit_schema_create(%s)", [unit.schema_name])
-        _schema_distribute(unit)
     elif method == "migrate":
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{unit.schema_name}"')
@@ -85,6 +84,7 @@ def _schema_create(unit: Unit, *, method: str) -> None:
     else:
         raise ValueError(method)
     connection.set_schema_to_public()
+    _schema_distribute(unit)
 
 
 class ProvisioningError(RuntimeError):
@@ -92,8 +92,9 @@ class ProvisioningError(RuntimeError):
 
 
 def _schema_distribute(unit: Unit) -> None:
-    """Citus: distribute the unit's schema whole and check every table landed in Citus'
-    metadata. Plain PostgreSQL: the function answers NULL and nothing happens."""
+    """Citus: distribute the unit's schema whole and check every table landed in the schema's own
+    colocation group (one node for the whole unit). Plain PostgreSQL: the function answers NULL
+    and nothing happens."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT public.jiannuo_unit_schema_distribute(%s)", [unit.schema_name])
         unplaced = cursor.fetchone()[0]
