@@ -27,3 +27,20 @@ def test_readiness_names_an_unreachable_broker(db):
     finally:
         restore()
     assert response.status_code == 503 and response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "unavailable"}}
+
+
+
+def test_readiness_names_an_unreachable_database(world, django_db_blocker):
+    """The process's own connection, pointed for one request at a port where no database listens:
+    a real connection attempt, refused (outside a test transaction, which it would break)."""
+    saved = {key: connection.settings_dict[key] for key in ("HOST", "PORT")}
+    with django_db_blocker.unblock():
+        connection.close()
+        connection.settings_dict.update(HOST="127.0.0.1", PORT="9")  # the discard port: refused at once
+        try:
+            response = Client().get("/healthz/ready")
+        finally:
+            connection.close()
+            connection.settings_dict.update(saved)
+        assert Client().get("/healthz/ready").status_code == 200  # and ready again once it answers
+    assert response.status_code == 503 and response.json() == {"status": "unavailable", "checks": {"database": "unavailable", "broker": "ok"}}
