@@ -75,26 +75,30 @@ def outbox_enqueue(*, topic: str, payload: dict, dedupe_key: str | None = None) 
 
 def _pending_flag_set() -> None:
     """Mark this unit as having outbox messages waiting (public schema), in the message's own
-    transaction: the periodic sweep visits only marked units."""
+    transaction: the periodic sweep visits only marked units. The mark is written even when it is
+    there already, so this transaction holds its row until it commits (see _pending_flag_clear)."""
     unit = getattr(connection, "tenant", None)
     if unit is None or connection.schema_name == get_public_schema_name():
         return
+    table = OutboxPending._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {OutboxPending._meta.db_table} (unit_id, since) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        cursor.execute(f"INSERT INTO {table} (unit_id, since) VALUES (%s, %s) ON CONFLICT (unit_id) DO UPDATE SET since = {table}.since",
                        [unit.pk, timezone.now()])
 
 
 def _pending_flag_clear() -> None:
-    """Unmark this unit once nothing waits; marked again at once if a message arrived meanwhile."""
+    """Unmark this unit once nothing waits. The mark's row is locked first: a transaction that is
+    recording a message holds it until it commits, so the check below, made after, sees its message
+    (and one that marks after this lock waits, then marks anew)."""
     unit = getattr(connection, "tenant", None)
     if unit is None or connection.schema_name == get_public_schema_name():
         return
     with transaction.atomic():
+        if not OutboxPending.objects.select_for_update().filter(unit_id=unit.pk).exists():
+            return
         if OutboxMessage.objects.filter(delivered_at__isnull=True).exists():
-            return  # a failed message waits for the sweep's retry
+            return  # a failed message waits for the sweep's retry; a new one for its delivery
         OutboxPending.objects.filter(unit_id=unit.pk).delete()
-    if OutboxMessage.objects.filter(delivered_at__isnull=True).exists():  # recorded while we looked
-        _pending_flag_set()
 
 
 def _nudge_delivery() -> None:

@@ -144,3 +144,64 @@ def test_only_units_with_messages_waiting_are_swept(world, db):
         assert outbox_deliver_pending() == 1
     assert not OutboxPending.objects.exists()
     assert sum(fan_out.apply(args=("notifications.deliver_outbox", 300, minute, True), throw=True).result for minute in range(5)) == 0
+
+
+def test_a_message_recorded_while_the_mark_is_cleared_keeps_its_unit_marked(world, django_db_blocker):
+    """Two real transactions: one records a message and has not committed; the delivery that found
+    nothing waiting clears the mark meanwhile. The clear waits for the recording to commit, sees its
+    message, and leaves the mark: the sweep still visits the unit if the message's nudge is lost."""
+    import threading
+
+    from notifications.services import TOPIC_FAN_OUT, _pending_flag_clear, outbox_enqueue
+    from tenants.models import OutboxPending
+
+    unit = world["A"].unit
+    recorded, commit, cleared = threading.Event(), threading.Event(), threading.Event()
+    errors = []
+
+    def record():
+        try:
+            with unit_run(unit), transaction.atomic():
+                outbox_enqueue(topic=TOPIC_FAN_OUT, payload={"notice_id": 0}, dedupe_key="race-of-the-mark")
+                recorded.set()
+                commit.wait(10)
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+        finally:
+            from django.db import connection
+            connection.close()
+
+    def clear():
+        try:
+            with unit_run(unit):
+                _pending_flag_clear()
+            cleared.set()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            from django.db import connection
+            connection.close()
+
+    with django_db_blocker.unblock():
+        with unit_run(unit):
+            assert not OutboxMessage.objects.filter(delivered_at__isnull=True).exists()
+        OutboxPending.objects.get_or_create(unit_id=unit.pk)  # marked by an earlier message, since delivered
+        recorder = threading.Thread(target=record)
+        recorder.start()
+        assert recorded.wait(10)
+        clearer = threading.Thread(target=clear)
+        clearer.start()
+        clearer.join(1.5)
+        waited = not cleared.is_set()  # the clear waits for the recording transaction
+        commit.set()
+        recorder.join(10)
+        clearer.join(10)
+        try:
+            assert not errors, errors
+            assert waited
+            assert OutboxPending.objects.filter(unit_id=unit.pk).exists()
+        finally:
+            with unit_run(unit):
+                assert outbox_deliver_pending() == 1  # delivered: now the mark goes
+                OutboxMessage.objects.filter(dedupe_key="race-of-the-mark").delete()
+            assert not OutboxPending.objects.filter(unit_id=unit.pk).exists()
