@@ -8,6 +8,10 @@ import pytest
 from django.db import connection
 
 from tests.conftest import api_client_for, console_client
+from tests.evaluations import test_member_evaluation as evaluation_journeys
+from tests.evaluations import test_public_form as public_form_journeys
+from tests.evaluations import test_results as results_journeys
+from tests.pledges import test_api as pledge_journeys
 from tests.test_isolation_matrix import UNIT_ROUTES, _call, _full_path
 
 # What a unit request may read or write in the public schema after routing, and why.
@@ -78,3 +82,65 @@ def test_unit_requests_touch_only_the_allowed_public_tables(world, db, public_on
     assert unexpected == {}
     # The recorder does see public tables: the caller's login and the outbox flag.
     assert {"accounts_user", "tenants_outboxpending"} <= set(recorder.touched)
+
+
+
+class DuringRequests(PublicTablesTouched):
+    """Records only while a request is being served: a journey's own setup (run in a unit's schema
+    by the test, not by a request) is not a unit request."""
+
+    def __init__(self, tables: set[str]):
+        super().__init__(tables)
+        self.requests = 0
+        self.serving = False
+        self.in_units = 0  # statements the requests ran in a unit's schema
+
+    def started(self, **kwargs):
+        self.serving = True
+        self.requests += 1
+
+    def finished(self, **kwargs):
+        self.serving = False
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.serving:
+            return execute(sql, params, many, context)
+        self.in_units += connection.schema_name != "public"
+        return super().__call__(execute, sql, params, many, context)
+
+
+# Whole journeys of the API's own tests, each asserting its writes succeeded: proposing, reviewing
+# and publishing pledges, records with photos, closing out, evaluations' ballots, reviews, public
+# ballots, commendations and rectifications.
+JOURNEYS = [
+    pledge_journeys.test_member_and_secretary_run_the_cycle_over_the_api,
+    pledge_journeys.test_secretary_closes_out_and_sends_back,
+    pledge_journeys.test_unit_admin_publishes_all_approved_pledges,
+    pledge_journeys.test_secretary_assigns_a_post_then_the_member_may_pledge,
+    pledge_journeys.test_a_retried_record_with_the_same_idempotency_key_is_recorded_once,
+    evaluation_journeys.test_a_member_grades_the_others_of_their_branch_once_and_never_themselves,
+    evaluation_journeys.test_the_secretary_reviews_members_of_their_branch_and_the_unit_admin_assesses,
+    evaluation_journeys.test_a_member_writes_a_self_evaluation_on_their_own_items_only,
+    evaluation_journeys.test_the_secretary_writes_the_branch_report_its_members_read,
+    public_form_journeys.test_an_evaluator_grades_each_member_once_without_an_account,
+    results_journeys.test_the_best_grade_proposes_the_commendation_list_the_admin_confirms,
+    results_journeys.test_a_rectification_climbs_the_ladder_and_a_refusal_marks_the_member_unqualified,
+]
+
+
+@pytest.mark.parametrize("journey", JOURNEYS, ids=lambda journey: journey.__name__.removeprefix("test_")[:60])
+def test_writes_that_succeed_touch_only_the_allowed_public_tables(world, db, public_only, journey):
+    from django.core.signals import request_finished, request_started
+
+    recorder = DuringRequests(public_only)
+    request_started.connect(recorder.started)
+    request_finished.connect(recorder.finished)
+    try:
+        with connection.execute_wrapper(recorder):
+            journey(world, db)
+    finally:
+        request_started.disconnect(recorder.started)
+        request_finished.disconnect(recorder.finished)
+    assert recorder.requests > 0 and recorder.in_units > 0  # the recorder saw the requests' work in the unit
+    unexpected = {table: sql for table, sql in recorder.touched.items() if table not in ALLOWED_PUBLIC_TABLES}
+    assert unexpected == {}
