@@ -68,8 +68,11 @@ class UnitAdminSite(NewPasswordFirst, admin.AdminSite):
 
     def login(self, request, extra_context=None):
         from django.contrib.auth.views import redirect_to_login
+        from django.views.defaults import permission_denied
 
-        return redirect_to_login(request.get_full_path(), "/accounts/login/")
+        if request.user.is_authenticated:  # signed in, but not an admin of this unit: say so, not the login form again
+            return permission_denied(request, exception=None)
+        return redirect_to_login(request.GET.get("next") or request.get_full_path(), "/accounts/login/")
 
 
 platform_admin_site = PlatformAdminSite(name="platformadmin")

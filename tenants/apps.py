@@ -8,3 +8,6 @@ class TenantsConfig(AppConfig):
 
     def ready(self):
         from . import compiled  # noqa: F401  (registers the `any` lookup)
+        from .api.fields import messages_without_type_names
+
+        messages_without_type_names()

@@ -1,14 +1,15 @@
 """The caller's in-app inbox, their notification preferences, and the notices sent in this unit."""
 from django.shortcuts import get_object_or_404
-from django_filters.widgets import BooleanWidget
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from django.utils.translation import gettext as _
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants.api.fields import JSON, Text
+from tenants.api.filters import FilterBackend, StrictBooleanField
 from tenants.api.formats import datetimes
 from tenants.api.idempotency import IdempotentPostMixin
 from tenants.api.serializers import ModelSerializer
@@ -31,6 +32,7 @@ class NotificationList(UnitScopedMixin, generics.ListAPIView):
     serializer_class = NotificationSerializer
     queryset = Notification.objects.none()  # for the schema generator; requests use get_queryset
     filterset_fields = {"read_at": ["isnull"]}
+    filter_backends = [FilterBackend]  # the inbox is newest first; no other order, no search
 
     def scoped_queryset(self, caller):
         return inbox_of(user_id=caller.user_id)
@@ -38,8 +40,11 @@ class NotificationList(UnitScopedMixin, generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         # The inbox needs only who is calling (the routing decision's user), not their
         # member record: a compiled read of the page and its count, in one statement.
-        # read_at__isnull as its filter reads it (the same widget: true/false/1/0, anything else ignored).
-        unread = BooleanWidget().value_from_datadict(request.query_params, {}, "read_at__isnull")
+        # read_at__isnull as its filter reads it: true/false (1/0, yes/no), anything else a 400.
+        try:
+            unread = StrictBooleanField(required=False).clean(request.query_params.get("read_at__isnull"))
+        except DjangoValidationError as exc:
+            raise ValidationError({"read_at__isnull": exc.messages})
         page = self.paginate_queryset(inbox_rows(user_id=self.access.user_id, unread=unread))
         dt = datetimes()
         return self.get_paginated_response([{**n, "created_at": dt(n["created_at"]), "read_at": dt(n["read_at"])} for n in page])

@@ -112,6 +112,17 @@ def units_overseen_by(user):
     return units_below(roots=JurisdictionRole.objects.filter(user=user).values("jurisdiction_id"))
 
 
+def units_with_console(user):
+    """The units whose console the user may open: those they administer, and (read-only) those
+    below their jurisdictions; every unit for platform operators. A member's units are not among them."""
+    from tenants.models import Unit
+
+    if user.is_superuser:
+        return Unit.objects.all()
+    return Unit.objects.filter(
+        Q(roles__user=user, roles__role=UnitRole.Role.UNIT_ADMIN) | Q(pk__in=units_overseen_by(user).values("pk"))).distinct()
+
+
 def units_visible_to(user):
     """Every unit the user may enter: own roles, plus all units below their jurisdictions."""
     from tenants.models import Unit

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_safe
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
-from accounts.access import units_visible_to
+from accounts.access import units_visible_to, units_with_console
 from tenants.api.errors import error_response
 from tenants.markers import unit_public
 
@@ -15,6 +15,9 @@ def home(request):
     units = []
     if request.user.is_authenticated:
         units = list(units_visible_to(request.user).select_related("county").filter(status="active").order_by("name")[:200])
+        with_console = set(units_with_console(request.user).filter(pk__in=[unit.pk for unit in units]).values_list("pk", flat=True))
+        for unit in units:
+            unit.has_console = unit.pk in with_console  # members see their messages, not a console they cannot open
     return render(request, "jiannuo/home.html", {"units": units})
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -63,7 +64,7 @@ def notices_page(request):
             return redirect(f"/county/notices/{notice.pk}/")
     sent = list(county_notices_visible(user).order_by("-created_at", "-id")[:50])
     table = Table("notices", _("Notices sent"), [_("Sent at"), _("Title"), _("From"), _("Units"), _("Delivered to units"), _("Recipients"), _("Read")],
-                  [[notice.created_at.strftime("%Y-%m-%d %H:%M"), notice.title, notice.jurisdiction.name, notice.units_total, notice.units_delivered,
+                  [[timezone.localtime(notice.created_at).strftime("%Y-%m-%d %H:%M"), notice.title, notice.jurisdiction.name, notice.units_total, notice.units_delivered,
                     notice.recipients_total, notice.read_total] for notice in sent],
                   links=[f"/county/notices/{notice.pk}/" for notice in sent])
     return _answer(request, "oversight/notices.html", {"heading": _("Notices"), "form": form, "notices_link": True}, [table], "notices")

@@ -20,7 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenants.api.filters import FilterSet, IdFilter, parse_id
+from tenants.api.filters import BooleanFilter, FilterSet, IdFilter, parse_id
 from tenants.api.idempotency import IdempotentPostMixin
 from tenants.api.pagination import CountedApart
 from tenants.api.units import UnitAdminOnly, UnitPermission, UnitScopedMixin
@@ -148,8 +148,8 @@ class PledgeFilter(FilterSet):
     subject = django_filters.ChoiceFilter(choices=Pledge.Subject.choices)
     member = IdFilter()
     branch = IdFilter(method="filter_branch", label=_("organisation (with everything below it)"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("has overdue items"))
-    mine = django_filters.BooleanFilter(method="filter_mine", label=_("only my own pledges"))
+    overdue = BooleanFilter(method="filter_overdue", label=_("has overdue items"))
+    mine = BooleanFilter(method="filter_mine", label=_("only my own pledges"))
 
     class Meta:
         model = Pledge
@@ -387,8 +387,8 @@ class ItemFilter(FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=PledgeItem.State.choices)
     member = IdFilter(field_name="pledge__member")
     branch = IdFilter(method="filter_branch", label=_("organisation (with everything below it)"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue or rectifying"))
-    mine = django_filters.BooleanFilter(method="filter_mine", label=_("only my own items"))
+    overdue = BooleanFilter(method="filter_overdue", label=_("overdue or rectifying"))
+    mine = BooleanFilter(method="filter_mine", label=_("only my own items"))
 
     class Meta:
         model = PledgeItem

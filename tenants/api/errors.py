@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DataError, IntegrityError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.utils.html import escape
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,7 +30,8 @@ def error_response(status_code: int, code: str, message: str, *, request=None, f
     """For middleware, outside DRF: JSON for API paths, a plain page otherwise."""
     if request is None or request.path_info.startswith("/api/"):
         return JsonResponse(error_body(status_code, code, message, fields), status=status_code, json_dumps_params={"ensure_ascii": False})
-    return HttpResponse(f"<!doctype html><title>{status_code}</title><h1>{status_code}</h1><p>{escape(message)}</p>", status=status_code)
+    # A page with the way back (the template is the project's: error_page.html).
+    return HttpResponse(render_to_string("error_page.html", {"status": status_code, "message": message}), status=status_code)
 
 
 def error_message(exc) -> str:
@@ -96,6 +97,9 @@ def exception_handler(exc, context):
             exc = exceptions.Throttled(detail=exc.messages[0])
         else:
             exc = validation_error_from_django(exc)
+    elif isinstance(exc, exceptions.ParseError):
+        # DRF's says "JSON parse error - Expecting value: line 1 column 1 (char 0)", in English.
+        exc = exceptions.ParseError(_("The request's body could not be read: it is not valid JSON, or not in the format its Content-Type names."))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -71,3 +71,22 @@ class Email(Text, serializers.EmailField):
 
 class URL(Text, serializers.URLField):
     pass
+
+
+def messages_without_type_names() -> None:
+    """DRF's messages for a value of the wrong shape name Python's types ("expected pk value,
+    received str", "but got list"): a phone user reads them in Chinese with English jargon left in.
+    Said here in the user's words, once for every field of the project (called at start-up)."""
+    from rest_framework import relations
+
+    an_id = _("Expected an id (a whole number).")
+    a_list = _("Expected a list.")
+    an_object = _("Expected an object with fields.")
+    relations.PrimaryKeyRelatedField.default_error_messages["incorrect_type"] = an_id
+    relations.HyperlinkedRelatedField.default_error_messages["incorrect_type"] = _("Expected a link.")
+    relations.ManyRelatedField.default_error_messages["not_a_list"] = a_list
+    serializers.ListSerializer.default_error_messages["not_a_list"] = a_list
+    serializers.ListField.default_error_messages["not_a_list"] = a_list
+    serializers.MultipleChoiceField.default_error_messages["not_a_list"] = a_list
+    serializers.DictField.default_error_messages["not_a_dict"] = an_object
+    serializers.Serializer.default_error_messages["invalid"] = an_object

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters
+from rest_framework.exceptions import ValidationError
 
 MAX_ID = 2**63 - 1  # the largest bigint
 
@@ -36,6 +41,43 @@ def parse_id(raw: str | None) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0, yes/no) — anything else is refused, where django-filter's own boolean
+    filter reads an unknown value as "no filter" and answers the whole list."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": gettext_lazy("Enter true or false.")}
+    VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise DjangoValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """`?ordering=` names only the fields a list orders by: an unknown one is a 400 naming the
+    choices, not silently dropped."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        invalid = [term for term in fields if term and term not in valid]
+        if invalid:
+            allowed = [name for name, _label in self.get_valid_fields(queryset, view, {"request": request})]
+            raise ValidationError({self.ordering_param: [_("Cannot order by %(fields)s. Choose from: %(allowed)s.") % {
+                "fields": ", ".join(invalid), "allowed": ", ".join(allowed)}]})
+        return valid
+
+
 INTEGER_FIELDS = (
     models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField, models.BigIntegerField,
     models.SmallIntegerField, models.PositiveIntegerField, models.PositiveBigIntegerField, models.PositiveSmallIntegerField,
@@ -51,6 +93,7 @@ class FilterSet(django_filters.rest_framework.FilterSet):
     FILTER_DEFAULTS = {
         **django_filters.rest_framework.FilterSet.FILTER_DEFAULTS,
         **{field: {"filter_class": IntegerFilter} for field in INTEGER_FIELDS},
+        models.BooleanField: {"filter_class": BooleanFilter},
     }
 
     def get_form_class(self):

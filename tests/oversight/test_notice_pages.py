@@ -62,3 +62,14 @@ def test_only_the_countys_admins_see_its_notices(world, db):
     for outsider in (world["A"].admin, world["A"].member):
         assert console_client(outsider).get("/county/notices/").status_code == 404
     assert console_client(world.city_admin).get(f"/county/notices/{notice.pk}/").status_code == 200  # the city above sees it
+
+
+def test_the_list_and_the_notice_show_when_it_was_sent_in_beijing_time(world, db):
+    from datetime import datetime, timezone
+
+    notice = notices.county_notice_send(user=world.county_admin_k1, title="时间一致")
+    CountyNotice.objects.filter(pk=notice.pk).update(created_at=datetime(2026, 3, 1, 1, 30, tzinfo=timezone.utc))
+    client = console_client(world.county_admin_k1)
+    for page in ("/county/notices/", f"/county/notices/{notice.pk}/"):
+        text = client.get(page).content.decode()
+        assert "2026-03-01 09:30" in text and "2026-03-01 01:30" not in text, page  # UTC+8, as everywhere else
