@@ -27,3 +27,31 @@ def test_empty_body_and_pretty_output_as_drf():
     assert JSONRenderer().render(None) == b""
     pretty = JSONRenderer().render({"a": 1}, "application/json; indent=2")
     assert pretty == DRFRenderer().render({"a": 1}, "application/json; indent=2")
+
+
+def _described(path: str, language: str, slug: str) -> str:
+    """What the browsable API (a browser at an API address) says the view at `path` does."""
+    from django.urls import resolve
+    from django.utils import translation
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from jiannuo.unit_urls import urlconf_for
+    from tenants.api.descriptions import view_description
+
+    match = resolve(path, urlconf=urlconf_for(slug))
+    view = match.func.cls(**getattr(match.func, "initkwargs", {}))
+    view.request, view.args, view.kwargs, view.format_kwarg = Request(APIRequestFactory().get(path)), (), match.kwargs, None
+    with translation.override(language):
+        return view_description(view)
+
+
+def test_the_browsable_api_describes_a_view_by_its_summary_in_the_readers_language(world, db):
+    from rest_framework.settings import api_settings
+
+    from tenants.api.descriptions import view_description
+
+    assert api_settings.VIEW_DESCRIPTION_FUNCTION is view_description  # what DRF's pages call
+    slug = world["A"].unit.slug
+    assert _described(f"/api/v1/u/{slug}/me/", "zh-hans", slug) == "我在本单位的身份"
+    assert _described(f"/api/v1/u/{slug}/me/", "en", slug) == "Who I am in this unit"

@@ -267,6 +267,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tenants.api.errors.exception_handler",
+    "VIEW_DESCRIPTION_FUNCTION": "tenants.api.descriptions.view_description",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_RATES": {"login": "20/min", "activation": "10/min"},
