@@ -91,3 +91,12 @@ def test_a_member_who_opens_the_console_is_told_it_is_not_theirs(world, db):
     assert response.status_code == 403
     assert "无权访问" in response.content.decode() and _is_our_page(response)
     assert all("/accounts/login/" not in url for url, _status in response.redirect_chain)  # not the login form again
+
+
+def test_a_server_error_page_is_ours_and_needs_nothing_but_its_template(rf):
+    """Rendered when something failed, perhaps the database: no context, no query."""
+    from jiannuo.views import server_error
+
+    response = server_error(rf.get("/somewhere/"))
+    assert response.status_code == 500
+    assert "服务器出错了" in response.content.decode() and _is_our_page(response)
